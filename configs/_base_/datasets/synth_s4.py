@@ -1,0 +1,52 @@
+# SynthAVS S4-like split (tools/dataset_converters/make_synth_avs.py data/SynthAVS): 224 px frames
+# trained and tested at img_scale (112 px by default) for CPU work.
+# Positive samples only (frame, its own audio, its mask); the AVSBench-Robust negatives are added
+# by the robust dataset wrappers. Image and mask share every geometric transform; audio has none.
+dataset_type = 'AVSBenchS4Dataset'
+data_root = 'data/SynthAVS'
+img_scale = (112, 112)
+crop_size = (112, 112)
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAVSMask'),
+    dict(type='LoadAVSAudio', use_cache=True),
+    dict(type='RandomResize', scale=img_scale, ratio_range=(1.0, 1.25), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackAVSegInputs'),
+]
+# Masks are loaded after Resize, at the original size: predictions are scored at ori_shape.
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='LoadAVSMask'),
+    dict(type='LoadAVSAudio', use_cache=True),
+    dict(type='PackAVSegInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type, data_root=data_root, split='val', pipeline=test_pipeline,
+        test_mode=True))
+test_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type, data_root=data_root, split='test', pipeline=test_pipeline,
+        test_mode=True))
+val_evaluator = dict(type='RobustAVSMetric')
+test_evaluator = dict(type='RobustAVSMetric')

@@ -1,0 +1,115 @@
+# Copyright (c) mmavs contributors. All rights reserved.
+"""Log-mel cache files, in AVSBench's on-disk format.
+
+AVSBench ships ``audio_log_mel/<...>/<name>.pkl``: a plain :mod:`pickle` of the float32 torch
+tensor ``[5, 1, 96, 64]`` that torchvggish's ``waveform_to_examples`` returned (it may carry
+``requires_grad=True``; AVSBench's loader calls ``.detach()``). mmavs writes the same format (a
+pickle, protocol 4, of a detached contiguous float32 CPU tensor ``[N, 1, 96, 64]``), so caches are
+interchangeable both ways. Files written by ``torch.save`` (zip archives) are read too.
+
+Writes are atomic: the pickle goes to a temporary file in the target folder, is flushed to disk,
+then renamed over the target with :func:`os.replace`; an interrupted writer leaves either the old
+file or the new one, never a truncated one.
+
+Pickles can run code when loaded: load only caches you trust (your own, or AVSBench's release).
+"""
+import os
+import pickle
+import tempfile
+import zipfile
+from os import PathLike
+from pathlib import Path
+from typing import Optional, Union
+
+import numpy as np
+import torch
+
+from .log_mel import EXAMPLE_FRAMES, NUM_MEL_BINS, fit_num_examples
+
+PICKLE_PROTOCOL = 4
+
+
+def _to_examples(obj, path: Path) -> torch.Tensor:
+    """Validate a loaded object and return float32 ``[N, 96, 64]``."""
+    if isinstance(obj, np.ndarray):
+        obj = torch.from_numpy(np.ascontiguousarray(obj))
+    if not isinstance(obj, torch.Tensor):
+        raise ValueError(f'expected a tensor [N, 1, 96, 64] in log-mel cache, found '
+                         f'{type(obj).__name__} in {path}')
+    shape = tuple(obj.shape)
+    frame_shape = (EXAMPLE_FRAMES, NUM_MEL_BINS)
+    if len(shape) == 4 and shape[1] == 1 and shape[2:] == frame_shape:
+        obj = obj[:, 0]
+    elif not (len(shape) == 3 and shape[1:] == frame_shape):
+        raise ValueError(f'expected a log-mel tensor [N, 1, 96, 64] or [N, 96, 64], found shape '
+                         f'{list(shape)} in {path}')
+    if obj.shape[0] == 0:
+        raise ValueError(f'expected at least one log-mel example, found 0 in {path}')
+    examples = obj.detach().to(device='cpu', dtype=torch.float32).contiguous()
+    if not torch.isfinite(examples).all():
+        raise ValueError(f'log-mel cache holds non-finite (NaN/Inf) values: {path}')
+    return examples
+
+
+def load_log_mel_cache(path: Union[str, PathLike],
+                       num_examples: Optional[int] = None) -> torch.Tensor:
+    """Read a log-mel cache written by AVSBench or by :func:`save_log_mel_cache`.
+
+    Args:
+        path (str | PathLike): ``.pkl`` file (a pickled tensor ``[N, 1, 96, 64]`` or
+            ``[N, 96, 64]``, torch or numpy), or a ``torch.save`` file holding one.
+        num_examples (int | None): If given, cut/pad to this many examples
+            (:func:`fit_num_examples`).
+
+    Returns:
+        torch.Tensor: float32 CPU ``[N, 96, 64]`` log-mel examples, detached.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: the file cannot be unpickled or holds something else than log-mel examples.
+            Messages name the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f'log-mel cache not found: {path}')
+    try:
+        if zipfile.is_zipfile(path):
+            obj = torch.load(path, map_location='cpu', weights_only=True)
+        else:
+            with open(path, 'rb') as file:
+                obj = pickle.load(file)
+    except Exception as err:  # noqa: BLE001 - unpickling raises many unrelated types
+        raise ValueError(f'cannot read log-mel cache {path}: {type(err).__name__}: {err}') from err
+    examples = _to_examples(obj, path)
+    if num_examples is not None:
+        examples = fit_num_examples(examples, num_examples)
+    return examples
+
+
+def save_log_mel_cache(path: Union[str, PathLike],
+                       examples: Union[torch.Tensor, np.ndarray]) -> Path:
+    """Atomically write log-mel examples in AVSBench's format (pickled float32 ``[N, 1, 96, 64]``).
+
+    Args:
+        path (str | PathLike): Target file; missing parent folders are created.
+        examples (torch.Tensor | np.ndarray): ``[N, 96, 64]`` or ``[N, 1, 96, 64]``, N >= 1.
+
+    Returns:
+        Path: ``path``.
+    """
+    path = Path(path)
+    tensor = _to_examples(examples, path).unsqueeze(1).clone()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    try:
+        with os.fdopen(fd, 'wb') as file:
+            pickle.dump(tensor, file, protocol=PICKLE_PROTOCOL)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(tmp_name, 0o644)  # mkstemp creates 0600; caches are shared data
+        os.replace(tmp_name, path)
+    except BaseException:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise
+    return path

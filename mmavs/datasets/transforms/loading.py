@@ -1,0 +1,190 @@
+# Copyright (c) mmavs contributors. All rights reserved.
+"""Loading transforms of audio-visual samples: the frame's audio example and its binary mask.
+
+:class:`LoadAVSAudio` turns whichever audio the sample carries into the log-mel example of the
+sample's frame, always through :func:`mmavs.audio.waveform_to_examples` (cached ``.pkl`` files are
+produced by that same function), so positive and negative audio cannot differ in featurisation:
+
+1. ``results['audio_waveform']`` (+ ``audio_sample_rate``), set by a negative-audio transform placed
+   earlier in the pipeline: featurised as it is;
+2. else the cached log-mel ``log_mel_path``, when ``use_cache`` and the file exists;
+3. else the wav ``audio_path``, read with :func:`mmavs.audio.load_audio`.
+
+The 5 frames of a video share one clip, so file-based clips are kept in a small per-process LRU
+cache (``cache_size`` clips of ``[5, 96, 64]`` float32, 123 kB each).
+
+:class:`LoadAVSMask` reads an AVSBench mask (PNG, 0/255) as ``gt_seg_map`` with values {0, 1}; a
+frame without a mask (``seg_map_path`` None) or a negative sample (``is_sounding == 0``) gets an
+all-zero mask of the frame's size.
+"""
+import os
+import os.path as osp
+from collections import OrderedDict
+from typing import Optional, Tuple
+
+import numpy as np
+import torch
+from mmcv.transforms import BaseTransform
+from PIL import Image
+
+from mmavs.audio import load_audio, load_log_mel_cache, waveform_to_examples
+from mmseg.registry import TRANSFORMS
+
+VGGISH_SR = 16000
+
+
+def read_binary_mask(path: str, threshold: Optional[int] = None) -> np.ndarray:
+    """Read a binary mask PNG as uint8 ``[H, W]`` with values {0, 1}.
+
+    1-bit PNGs are read as they are; grey, palette and RGB(A) masks must hold only 0 and 255
+    (RGB channels equal), unless ``threshold`` is given, in which case ``value >= threshold`` is
+    foreground (for masks saved with anti-aliased edges).
+
+    Args:
+        path (str): Mask file.
+        threshold (int, optional): Binarisation threshold in [1, 255]. Default: strict 0/255.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: The mask holds other values, or RGB channels that differ; the message names
+            the file and the values found.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'mask not found: {path}')
+    with Image.open(path) as im:
+        if im.mode == '1':
+            return np.asarray(im, dtype=np.uint8)
+        if im.mode == 'P':
+            im = im.convert('RGB')
+        arr = np.asarray(im)
+    if arr.ndim == 3:
+        colour = arr[..., :3]
+        if not (colour == colour[..., :1]).all():
+            raise ValueError(f'expected a grey binary mask (0/255), found differing RGB channels '
+                             f'in {path}')
+        arr = colour[..., 0]
+    if threshold is not None:
+        return (arr >= threshold).astype(np.uint8)
+    values = np.unique(arr)
+    bad = values[(values != 0) & (values != 255)]
+    if bad.size:
+        shown = ', '.join(str(int(v)) for v in bad[:8]) + (' ...' if bad.size > 8 else '')
+        raise ValueError(f'expected mask values 0/255, found {shown} in {path}')
+    return (arr == 255).astype(np.uint8)
+
+
+@TRANSFORMS.register_module()
+class LoadAVSAudio(BaseTransform):
+    """Set ``results['audio']``: float32 Tensor ``[96, 64]``, the log-mel example of the frame.
+
+    Required keys: ``frame_idx``; and ``audio_waveform`` + ``audio_sample_rate``, or
+    ``log_mel_path`` / ``audio_path``.
+    Added keys: ``audio``.
+
+    Args:
+        use_cache (bool): Read ``log_mel_path`` when that file exists. Default True.
+        num_examples (int): Examples per clip (= frames per video). Default 5.
+        cache_size (int): Clips kept in the per-process LRU cache; 0 disables it. Default 64.
+    """
+
+    def __init__(self, use_cache: bool = True, num_examples: int = 5, cache_size: int = 64):
+        if num_examples < 1:
+            raise ValueError(f'num_examples must be >= 1, found {num_examples}')
+        self.use_cache = use_cache
+        self.num_examples = num_examples
+        self.cache_size = cache_size
+        self._clips: 'OrderedDict[Tuple, torch.Tensor]' = OrderedDict()
+
+    def _examples_from_files(self, results: dict) -> torch.Tensor:
+        """``[num_examples, 96, 64]`` of the sample's own clip (cache file or wav)."""
+        pkl = results.get('log_mel_path')
+        wav = results.get('audio_path')
+        if self.use_cache and pkl and osp.isfile(pkl):
+            source, path = 'pkl', pkl
+        elif wav:
+            source, path = 'wav', wav
+        else:
+            raise FileNotFoundError(f'no audio for {results.get("img_path")}: audio_path={wav!r}, '
+                                    f'log_mel_path={pkl!r}')
+        try:
+            key = (source, path, os.stat(path).st_mtime_ns)
+        except FileNotFoundError:
+            raise FileNotFoundError(f'audio file not found: {path}') from None
+        if key in self._clips:
+            self._clips.move_to_end(key)
+            return self._clips[key]
+        if source == 'pkl':
+            examples = load_log_mel_cache(path, num_examples=self.num_examples)
+        else:
+            waveform, sr = load_audio(path, target_sr=VGGISH_SR)
+            examples = waveform_to_examples(waveform, sr, num_examples=self.num_examples)
+        if self.cache_size > 0:
+            self._clips[key] = examples
+            while len(self._clips) > self.cache_size:
+                self._clips.popitem(last=False)
+        return examples
+
+    def transform(self, results: dict) -> dict:
+        frame_idx = int(results['frame_idx'])
+        if not 0 <= frame_idx < self.num_examples:
+            raise ValueError(f'frame_idx must be in [0, {self.num_examples}), found {frame_idx} '
+                             f'for {results.get("img_path")}')
+        if results.get('audio_waveform') is not None:
+            if 'audio_sample_rate' not in results:
+                raise KeyError('results has audio_waveform but no audio_sample_rate')
+            waveform = np.asarray(results['audio_waveform'], dtype=np.float32)
+            examples = waveform_to_examples(
+                waveform, int(results['audio_sample_rate']), num_examples=self.num_examples)
+        else:
+            examples = self._examples_from_files(results)
+        results['audio'] = examples[frame_idx].clone().float()
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(use_cache={self.use_cache}, '
+                f'num_examples={self.num_examples}, cache_size={self.cache_size})')
+
+
+@TRANSFORMS.register_module()
+class LoadAVSMask(BaseTransform):
+    """Load a binary AVS mask as ``gt_seg_map`` (uint8 ``[H, W]``, values {0, 1}).
+
+    Place it right after ``LoadImageFromFile`` (before any geometric transform): the mask must have
+    the frame's size (``ori_shape``). Negative samples (``is_sounding == 0``) and frames without a
+    mask (``seg_map_path`` None) get all zeros.
+
+    Required keys: ``ori_shape`` or ``img``; ``seg_map_path``; optional ``is_sounding``.
+    Added keys: ``gt_seg_map``, ``seg_fields``.
+
+    Args:
+        threshold (int, optional): See :func:`read_binary_mask`. Default None (strict 0/255).
+    """
+
+    def __init__(self, threshold: Optional[int] = None):
+        self.threshold = threshold
+
+    def transform(self, results: dict) -> dict:
+        if 'ori_shape' in results:
+            shape = tuple(results['ori_shape'][:2])
+        elif 'img' in results:
+            shape = tuple(results['img'].shape[:2])
+        else:
+            raise KeyError('LoadAVSMask needs the frame loaded first (ori_shape or img missing); '
+                           'put it after LoadImageFromFile')
+        path = results.get('seg_map_path')
+        if int(results.get('is_sounding', 1)) == 0 or path is None:
+            gt = np.zeros(shape, np.uint8)
+        else:
+            gt = read_binary_mask(path, self.threshold)
+            if gt.shape != shape:
+                raise ValueError(f'expected a {shape[0]}x{shape[1]} mask like '
+                                 f'{results.get("img_path")}, found {gt.shape[0]}x{gt.shape[1]} '
+                                 f'in {path}')
+        results['gt_seg_map'] = gt
+        seg_fields = results.setdefault('seg_fields', [])
+        if 'gt_seg_map' not in seg_fields:
+            seg_fields.append('gt_seg_map')
+        return results
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(threshold={self.threshold})'

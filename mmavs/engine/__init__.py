@@ -1,0 +1,2 @@
+# Copyright (c) mmavs contributors. All rights reserved.
+from .hooks import *  # noqa

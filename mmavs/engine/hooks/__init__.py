@@ -1,0 +1,6 @@
+# Copyright (c) mmavs contributors. All rights reserved.
+from .freeze_backbone_hook import FreezeBackboneHook
+from .robust_vis_hook import RobustVisualizationHook
+from .similarity_logger_hook import SimilarityLoggerHook
+
+__all__ = ['FreezeBackboneHook', 'RobustVisualizationHook', 'SimilarityLoggerHook']

@@ -1,0 +1,455 @@
+# Copyright (c) mmavs contributors. All rights reserved.
+"""Pure, vectorised AVS metrics: mIoU (M_J), F-score (M_F), FPR and frame false-alarm rate.
+
+All metrics are built from *per-frame sufficient statistics* (:func:`frame_statistics`), reduced
+over a whole dataset by :func:`reduce_statistics`. The functional metrics (:func:`jaccard`,
+:func:`fscore`, :func:`false_positive_rate`, :func:`false_alarm_rate`) and the streaming
+``RobustAVSMetric`` share this one implementation, so a metric computed frame by frame during a
+test run equals the one computed on all frames at once, whatever the batch size.
+
+Conventions (AVSBench, ``avs_scripts/avs_s4/utils/utility.py``; formulas in ``docs/metrics.md``):
+
+* inputs are mask **logits** before the sigmoid, ``[N, H, W]``; the sigmoid is taken in float32;
+* a pixel is predicted *sounding* when ``sigmoid(logit) > 0.5``;
+* IoU per frame; a frame with an empty ground truth scores ``1 - predicted foreground fraction``;
+* the F-score uses ``T = 255`` thresholds ``torch.linspace(0, 1 - 1e-10, T)`` (float32) on the
+  sigmoid map, a pixel passes threshold ``t`` when ``prob >= t``; per frame precision, recall and
+  ``F = (1 + beta2) P R / (beta2 P + R)`` (NaN -> 0, ``P = 0`` when nothing is predicted); frames
+  with an empty ground truth are skipped; the F-curves are averaged over frames and the maximum over
+  thresholds is reported (0 when no frame has foreground, as AVSBench's ``Eval_Fmeasure``).
+
+The counts are computed without a loop over thresholds or frames: each pixel's probability is
+binned among the sorted boundaries (the ``T`` thresholds and the 0.5 cut; the bin is the number
+of boundaries it passes, found exactly by :class:`_ProbabilityBinner`); one ``bincount`` gives,
+per frame, a histogram of all pixels and one of ground-truth pixels; a reverse cumulative sum
+turns the histograms into the predicted-positive and true-positive counts at every boundary.
+Frames are processed ``chunk_size`` at a time, so memory is ``O(chunk_size * H * W)`` for any
+``N``. Everything runs on the device of the logits. ``benchmarks/bench_metrics.py`` times it
+against the per-frame, per-threshold loop of AVSBench.
+"""
+import functools
+from typing import Dict, Optional
+
+import torch
+from torch import Tensor
+
+#: The keys of the per-frame statistics, in a fixed order.
+STAT_KEYS = ('intersection', 'union', 'pred_pos', 'gt_pos', 'num_pixels', 'tp_curve', 'pp_curve')
+
+DEFAULT_NUM_THRESHOLDS = 255
+DEFAULT_BETA2 = 0.3
+DEFAULT_CHUNK_SIZE = 128
+
+
+def f_thresholds(num_thresholds: int = DEFAULT_NUM_THRESHOLDS,
+                 device: Optional[torch.device] = None) -> Tensor:
+    """The F-score thresholds of AVSBench on the sigmoid map.
+
+    Args:
+        num_thresholds (int): Number of thresholds ``T``. Defaults to 255.
+        device (torch.device, optional): Device of the result.
+
+    Returns:
+        Tensor: ``[T]`` float32, ``torch.linspace(0, 1 - 1e-10, T)`` (in float32 the last value is
+        exactly 1.0, as in AVSBench).
+    """
+    if num_thresholds < 1:
+        raise ValueError(f'expected num_thresholds >= 1, found {num_thresholds}')
+    return torch.linspace(0, 1 - 1e-10, num_thresholds, dtype=torch.float32, device=device)
+
+
+def _check_inputs(logits: Tensor, gt: Optional[Tensor]) -> None:
+    if not isinstance(logits, Tensor) or logits.dim() != 3:
+        shape = tuple(logits.shape) if isinstance(logits, Tensor) else type(logits).__name__
+        raise ValueError(f'expected logits of shape [N, H, W] (torch.Tensor), found {shape}')
+    if gt is None:
+        return
+    if not isinstance(gt, Tensor) or tuple(gt.shape) != tuple(logits.shape):
+        shape = tuple(gt.shape) if isinstance(gt, Tensor) else type(gt).__name__
+        raise ValueError('expected ground truth of the logits\' shape '
+                         f'{tuple(logits.shape)}, found {shape}')
+
+
+def _binary_gt(gt: Tensor) -> Tensor:
+    """``gt`` as a bool tensor, checking that it only holds 0 and 1."""
+    if gt.dtype == torch.bool:
+        return gt
+    if gt.numel():
+        low, high = torch.aminmax(gt)
+        if bool(low < 0) or bool(high > 1):
+            raise ValueError('expected a binary ground truth (values 0/1), found values in '
+                             f'[{low.item()}, {high.item()}]')
+    return gt > 0
+
+
+class _ProbabilityBinner:
+    """Exact ``torch.bucketize(prob, boundaries, right=True)`` for float32 probabilities, fast.
+
+    For non-negative float32 numbers the order of the values is the order of their bit patterns
+    read as int32. The non-negative bit patterns are split into cells of ``2 ** shift``
+    consecutive floats; a table gives, per cell, the number of boundaries at or below the cell's
+    first float, and the bit pattern of the (at most one) boundary strictly inside the cell. A
+    pixel's bin is then two table look-ups and an integer comparison instead of a binary search
+    (about twice as fast on CPU), and exact. NaN is mapped to 2.0, and every value above 1.0 to
+    the extra bin ``B + 1``, which callers check. When a cell holds two inner boundaries
+    (thousands of thresholds) the binner falls back to ``torch.bucketize``.
+
+    Args:
+        boundaries (Tensor): ``[B]`` sorted float32 values in ``[0, 1]``.
+        shift (int): log2 of the cell size in floats. Defaults to 12 (2 ** 18 cells, 2 MB).
+    """
+
+    _NO_INNER = 2**31 - 1
+
+    def __init__(self, boundaries: Tensor, shift: int = 12) -> None:
+        device = boundaries.device
+        self.boundaries = boundaries
+        self.invalid_bin = boundaries.numel() + 1
+        self.shift = shift
+        bits = boundaries.view(torch.int32)
+        num_cells = (int(torch.tensor(2.0).view(torch.int32)) >> shift) + 1
+        starts = torch.arange(num_cells, dtype=torch.int32, device=device) << shift
+        base = torch.bucketize(starts.view(torch.float32), boundaries, right=True, out_int32=True)
+        base[starts.view(torch.float32) > 1.0] = self.invalid_bin
+        inner = bits[(bits & ((1 << shift) - 1)) != 0]
+        cells = inner >> shift
+        self.exact = cells.unique().numel() == cells.numel()
+        self.inner = torch.full((num_cells, ), self._NO_INNER, dtype=torch.int32, device=device)
+        self.inner[cells.long()] = inner
+        # Base + 1, so that adding ((bits - inner) >> 31), which is -1 or 0, gives the bin.
+        self.base_plus_one = base + 1
+
+    def __call__(self, prob: Tensor) -> Tensor:
+        """Bins (int32, number of boundaries ``<= prob``) of float32 ``prob`` in [0, 1].
+
+        ``prob`` is modified in place: NaN becomes 2.0, whose bin is ``B + 1``.
+        """
+        prob = torch.nan_to_num_(prob, nan=2.0)
+        if not self.exact:
+            bins = torch.bucketize(prob, self.boundaries, right=True, out_int32=True)
+            return bins.masked_fill_(prob > 1, self.invalid_bin)
+        bits = prob.contiguous().view(torch.int32)
+        cells = (bits >> self.shift).flatten()
+        bins = bits - self.inner.index_select(0, cells).view_as(bits)
+        bins >>= 31  # -1 below the cell's inner boundary, 0 at or above it
+        bins += self.base_plus_one.index_select(0, cells).view_as(bits)
+        return bins
+
+
+class _FrameCounter:
+    """Per-frame pixel counts at the F-score thresholds and at ``sigmoid > 0.5``.
+
+    The boundaries are the ``T`` thresholds plus ``nextafter(0.5, 1)`` (``p > 0.5`` is
+    ``p >= nextafter(0.5, 1)`` in float32), so one histogram per frame gives every count.
+    """
+
+    def __init__(self, num_thresholds: int, device: torch.device) -> None:
+        thr = f_thresholds(num_thresholds, device=device)
+        half = torch.nextafter(torch.tensor(0.5, device=device), torch.tensor(1.0, device=device))
+        boundaries, order = torch.sort(torch.cat([thr, half.view(1)]), stable=True)
+        position = torch.empty_like(order)
+        position[order] = torch.arange(order.numel(), device=device)
+        self.threshold_cols = position[:num_thresholds]
+        self.half_col = int(position[num_thresholds])
+        self.binner = _ProbabilityBinner(boundaries)
+        self.num_bins = self.binner.invalid_bin + 1
+
+    def __call__(self, logits: Tensor, gt: Optional[Tensor]) -> Dict[str, Tensor]:
+        """Statistics of one chunk: logits ``[n, H, W]``, gt ``[n, H, W]`` or None (empty)."""
+        n = logits.shape[0]
+        prob = torch.sigmoid(logits.float()).flatten(1)  # [n, P]
+        codes = self.binner(prob)  # [n, P] int32 in [0, num_bins)
+        # Code = bin + num_bins * is_gt + 2 * num_bins * frame: one bincount for all histograms.
+        if gt is not None:
+            codes.add_(_binary_gt(gt).flatten(1).to(torch.int32), alpha=self.num_bins)
+        codes += (torch.arange(n, dtype=torch.int32, device=prob.device) *
+                  (2 * self.num_bins)).unsqueeze(1)
+        hist = torch.bincount(codes.flatten(), minlength=2 * n * self.num_bins)
+        hist = hist.view(n, 2, self.num_bins)
+        if bool(hist[..., -1].any()):
+            raise ValueError('expected finite or infinite logits, found NaN')
+        hist = hist[..., :-1]
+        # at_least[..., j] = pixels in bins >= j; passing boundary j means bin >= j + 1.
+        cum = hist.cumsum(-1)
+        at_least = cum[..., -1:] - cum + hist
+        passed = at_least[..., 1:]  # [n, 2 (not gt / gt), B]
+        passed_all = passed.sum(1)
+        passed_gt = passed[:, 1]
+        gt_pos = at_least[:, 1, 0]
+        pred_pos = passed_all[:, self.half_col]
+        intersection = passed_gt[:, self.half_col]
+        return dict(intersection=intersection,
+                    union=pred_pos + gt_pos - intersection,
+                    pred_pos=pred_pos,
+                    gt_pos=gt_pos,
+                    num_pixels=at_least[:, :, 0].sum(1),
+                    tp_curve=passed_gt[:, self.threshold_cols],
+                    pp_curve=passed_all[:, self.threshold_cols])
+
+
+def _count_masks(logits: Tensor, gt: Optional[Tensor]) -> Dict[str, Tensor]:
+    """Mask statistics of one chunk, without the F-score curves (``[n, 0]``)."""
+    n = logits.shape[0]
+    pred = torch.sigmoid(logits.float()).flatten(1)
+    if bool(torch.isnan(pred).any()):
+        raise ValueError('expected finite or infinite logits, found NaN')
+    pred = pred > 0.5
+    pred_pos = torch.count_nonzero(pred, dim=1)
+    if gt is None:
+        intersection = gt_pos = torch.zeros_like(pred_pos)
+    else:
+        g = _binary_gt(gt).flatten(1)
+        intersection = torch.count_nonzero(pred & g, dim=1)
+        gt_pos = torch.count_nonzero(g, dim=1)
+    no_curve = torch.zeros((n, 0), dtype=torch.long, device=pred.device)
+    return dict(intersection=intersection,
+                union=pred_pos + gt_pos - intersection,
+                pred_pos=pred_pos,
+                gt_pos=gt_pos,
+                num_pixels=torch.full_like(pred_pos, pred.shape[1]),
+                tp_curve=no_curve,
+                pp_curve=no_curve)
+
+
+@functools.lru_cache(maxsize=8)
+def _frame_counter(num_thresholds: int, device: str) -> _FrameCounter:
+    return _FrameCounter(num_thresholds, torch.device(device))
+
+
+def frame_statistics(logits: Tensor,
+                     gt: Optional[Tensor] = None,
+                     num_thresholds: int = DEFAULT_NUM_THRESHOLDS,
+                     chunk_size: int = DEFAULT_CHUNK_SIZE) -> Dict[str, Tensor]:
+    """Per-frame sufficient statistics of every AVS metric.
+
+    Args:
+        logits (Tensor): ``[N, H, W]`` mask logits (before the sigmoid), any float dtype (the
+            sigmoid is taken in float32), any device.
+        gt (Tensor, optional): ``[N, H, W]`` binary ground truth (0/1 or bool). ``None`` means
+            all-empty masks (a negative condition).
+        num_thresholds (int): Number ``T`` of F-score thresholds. 0 skips the F-score curves
+            (faster, for mIoU / FPR / false alarm only). Defaults to 255.
+        chunk_size (int): Frames processed at once (bounds memory). Defaults to 128.
+
+    Returns:
+        dict[str, Tensor]: int64 tensors on the logits' device, counted in pixels:
+
+        * ``intersection`` ``[N]``: predicted (``sigmoid > 0.5``) and ground-truth pixels;
+        * ``union`` ``[N]``: predicted or ground-truth pixels;
+        * ``pred_pos`` ``[N]``: predicted pixels;
+        * ``gt_pos`` ``[N]``: ground-truth pixels;
+        * ``num_pixels`` ``[N]``: ``H * W``;
+        * ``tp_curve`` ``[N, T]``: ground-truth pixels with ``sigmoid >= threshold_i``;
+        * ``pp_curve`` ``[N, T]``: pixels with ``sigmoid >= threshold_i``.
+    """
+    _check_inputs(logits, gt)
+    if chunk_size < 1:
+        raise ValueError(f'expected chunk_size >= 1, found {chunk_size}')
+    if num_thresholds < 0:
+        raise ValueError(f'expected num_thresholds >= 0, found {num_thresholds}')
+    count = _count_masks if num_thresholds == 0 else _frame_counter(num_thresholds,
+                                                                    str(logits.device))
+    if gt is not None:
+        gt = gt.to(logits.device)
+    chunks = [
+        count(logits[i:i + chunk_size], None if gt is None else gt[i:i + chunk_size])
+        for i in range(0, logits.shape[0], chunk_size)
+    ]
+    if not chunks:
+        return empty_statistics(num_thresholds, device=logits.device)
+    return {k: torch.cat([c[k] for c in chunks]) for k in STAT_KEYS}
+
+
+def empty_statistics(num_thresholds: int = DEFAULT_NUM_THRESHOLDS,
+                     device: Optional[torch.device] = None) -> Dict[str, Tensor]:
+    """Statistics of zero frames (``[0]`` and ``[0, T]`` int64 tensors)."""
+    stats = {k: torch.zeros(0, dtype=torch.long, device=device) for k in STAT_KEYS[:5]}
+    for k in STAT_KEYS[5:]:
+        stats[k] = torch.zeros((0, num_thresholds), dtype=torch.long, device=device)
+    return stats
+
+
+def gate_statistics(stats: Dict[str, Tensor], keep: Tensor) -> Dict[str, Tensor]:
+    """Statistics as if the binary prediction of the frames not kept were emptied.
+
+    A gated frame predicts no pixel at any threshold: ``intersection = pred_pos = 0``,
+    ``union = gt_pos``, ``tp_curve = pp_curve = 0`` (so its precision, and F, are 0 at every
+    threshold; its FPR is 0 and it raises no false alarm).
+
+    Args:
+        stats (dict[str, Tensor]): Output of :func:`frame_statistics` for ``N`` frames.
+        keep (Tensor): ``[N]`` bool, True where the prediction is kept.
+
+    Returns:
+        dict[str, Tensor]: New statistics, same shapes.
+    """
+    keep = torch.as_tensor(keep, dtype=torch.bool, device=stats['pred_pos'].device)
+    if keep.shape != stats['pred_pos'].shape:
+        raise ValueError(f'expected keep of shape {tuple(stats["pred_pos"].shape)}, '
+                         f'found {tuple(keep.shape)}')
+    zero = torch.zeros_like(stats['pred_pos'])
+    curve_keep = keep.unsqueeze(1)
+    return dict(intersection=torch.where(keep, stats['intersection'], zero),
+                union=torch.where(keep, stats['union'], stats['gt_pos']),
+                pred_pos=torch.where(keep, stats['pred_pos'], zero),
+                gt_pos=stats['gt_pos'].clone(),
+                num_pixels=stats['num_pixels'].clone(),
+                tp_curve=stats['tp_curve'] * curve_keep,
+                pp_curve=stats['pp_curve'] * curve_keep)
+
+
+def frame_iou(stats: Dict[str, Tensor]) -> Tensor:
+    """Per-frame IoU ``[N]`` (float64); empty-GT frames: ``1 - pred_pos / num_pixels``."""
+    inter = stats['intersection'].double()
+    union = stats['union'].double()
+    empty_gt = stats['gt_pos'] == 0
+    background = 1 - stats['pred_pos'].double() / stats['num_pixels'].double()
+    return torch.where(empty_gt, background, inter / union.clamp(min=1))
+
+
+def f_curve(stats: Dict[str, Tensor], beta2: float = DEFAULT_BETA2) -> Tensor:
+    """Mean F-curve ``[T]`` (float64) over the frames with a non-empty ground truth.
+
+    Zeros when no frame has foreground (AVSBench's ``Eval_Fmeasure`` convention).
+    """
+    valid = stats['gt_pos'] > 0
+    tp = stats['tp_curve'][valid].double()
+    pp = stats['pp_curve'][valid].double()
+    if tp.shape[0] == 0:
+        return torch.zeros(stats['tp_curve'].shape[1], dtype=torch.float64, device=tp.device)
+    precision = tp / pp.clamp(min=1)  # pp == 0 implies tp == 0: precision 0
+    recall = tp / stats['gt_pos'][valid].double().unsqueeze(1)
+    denom = beta2 * precision + recall
+    f = (1 + beta2) * precision * recall / denom.clamp(min=torch.finfo(torch.float64).tiny)
+    f = torch.where(denom > 0, f, torch.zeros_like(f))
+    return f.mean(0)
+
+
+def reduce_statistics(stats: Dict[str, Tensor], beta2: float = DEFAULT_BETA2) -> Dict[str, float]:
+    """Dataset-level metrics from per-frame statistics (every frame weighs the same).
+
+    Args:
+        stats (dict[str, Tensor]): Output of :func:`frame_statistics` (or concatenated ones).
+        beta2 (float): The F-score's beta squared. Defaults to 0.3.
+
+    Returns:
+        dict[str, float]: ``mIoU`` (mean per-frame IoU, AVSBench convention for empty GT), ``F``
+        (max of the mean F-curve over frames with foreground), ``FPR`` (mean fraction of pixels
+        predicted sounding), ``false_alarm`` (fraction of frames with any predicted pixel),
+        ``num_frames`` and ``num_gt_frames`` (frames with foreground). With zero frames every
+        metric is NaN; F is NaN for statistics without curves (``num_thresholds=0``).
+    """
+    n = int(stats['pred_pos'].shape[0])
+    num_gt = int((stats['gt_pos'] > 0).sum())
+    if n == 0:
+        nan = float('nan')
+        return dict(mIoU=nan, F=nan, FPR=nan, false_alarm=nan, num_frames=0, num_gt_frames=0)
+    fpr = stats['pred_pos'].double() / stats['num_pixels'].double()
+    curve = f_curve(stats, beta2)
+    return dict(mIoU=float(frame_iou(stats).mean()),
+                F=float(curve.max()) if curve.numel() else float('nan'),
+                FPR=float(fpr.mean()),
+                false_alarm=float((stats['pred_pos'] > 0).double().mean()),
+                num_frames=n,
+                num_gt_frames=num_gt)
+
+
+def jaccard(logits: Tensor, gt: Tensor, chunk_size: int = DEFAULT_CHUNK_SIZE) -> float:
+    """M_J: mean over frames of the IoU at ``sigmoid > 0.5``.
+
+    Args:
+        logits (Tensor): ``[N, H, W]`` mask logits.
+        gt (Tensor): ``[N, H, W]`` binary ground truth.
+        chunk_size (int): Frames processed at once. Defaults to 128.
+
+    Returns:
+        float: mIoU in [0, 1]; empty-GT frames score ``1 - predicted foreground fraction``.
+    """
+    stats = frame_statistics(logits, gt, num_thresholds=0, chunk_size=chunk_size)
+    return reduce_statistics(stats)['mIoU']
+
+
+def fscore(logits: Tensor,
+           gt: Tensor,
+           beta2: float = DEFAULT_BETA2,
+           num_thresholds: int = DEFAULT_NUM_THRESHOLDS,
+           chunk_size: int = DEFAULT_CHUNK_SIZE) -> float:
+    """M_F: max over thresholds of the mean per-frame F-curve (AVSBench ``Eval_Fmeasure``).
+
+    Args:
+        logits (Tensor): ``[N, H, W]`` mask logits.
+        gt (Tensor): ``[N, H, W]`` binary ground truth; empty frames are skipped.
+        beta2 (float): Beta squared. Defaults to 0.3.
+        num_thresholds (int): Thresholds ``linspace(0, 1 - 1e-10, T)``. Defaults to 255.
+        chunk_size (int): Frames processed at once. Defaults to 128.
+
+    Returns:
+        float: F-score in [0, 1] (0 when no frame has foreground).
+    """
+    stats = frame_statistics(logits, gt, num_thresholds, chunk_size)
+    return reduce_statistics(stats, beta2)['F']
+
+
+def false_positive_rate(logits: Tensor, chunk_size: int = DEFAULT_CHUNK_SIZE) -> float:
+    """FPR: mean over frames of the fraction of pixels with ``sigmoid > 0.5``.
+
+    Args:
+        logits (Tensor): ``[N, H, W]`` mask logits (of a negative condition: every predicted pixel
+            is a false positive).
+        chunk_size (int): Frames processed at once. Defaults to 128.
+
+    Returns:
+        float: FPR in [0, 1].
+    """
+    stats = frame_statistics(logits, None, num_thresholds=0, chunk_size=chunk_size)
+    return reduce_statistics(stats)['FPR']
+
+
+def false_alarm_rate(logits: Tensor, chunk_size: int = DEFAULT_CHUNK_SIZE) -> float:
+    """Frame false-alarm rate: fraction of frames with at least one pixel ``sigmoid > 0.5``.
+
+    Args:
+        logits (Tensor): ``[N, H, W]`` mask logits.
+        chunk_size (int): Frames processed at once. Defaults to 128.
+
+    Returns:
+        float: False-alarm rate in [0, 1].
+    """
+    stats = frame_statistics(logits, None, num_thresholds=0, chunk_size=chunk_size)
+    return reduce_statistics(stats)['false_alarm']
+
+
+def harmonic_mean(a: float, b: float) -> float:
+    """``2ab / (a + b)``; 0 when ``a + b == 0``; NaN when either is NaN."""
+    if a != a or b != b:
+        return float('nan')
+    return 0.0 if a + b == 0 else 2 * a * b / (a + b)
+
+
+def global_metrics(positive: Dict[str, float],
+                   negatives: Dict[str, Dict[str, float]]) -> Dict[str, float]:
+    """The global robustness metrics (formulas of ``docs/metrics.md``).
+
+    * ``G-FPR = mean_c FPR_c`` over the negative conditions ``c`` present;
+    * ``G-false_alarm = mean_c false_alarm_c``;
+    * ``G-mIoU = H(mIoU_pos, 1 - G-FPR)``, ``G-F = H(F_pos, 1 - G-FPR)``, ``H`` the harmonic mean.
+
+    Args:
+        positive (dict[str, float]): Metrics of the positive condition (``mIoU``, ``F``), or an
+            empty dict when there is none (then G-mIoU and G-F are omitted).
+        negatives (dict[str, dict[str, float]]): Condition name -> metrics (``FPR``,
+            ``false_alarm``). Must not be empty.
+
+    Returns:
+        dict[str, float]: ``G-FPR``, ``G-false_alarm`` and, with a positive condition, ``G-mIoU``
+        and ``G-F``.
+    """
+    if not negatives:
+        raise ValueError('expected at least one negative condition, found none')
+    g_fpr = sum(m['FPR'] for m in negatives.values()) / len(negatives)
+    g_fa = sum(m['false_alarm'] for m in negatives.values()) / len(negatives)
+    out = {'G-FPR': g_fpr, 'G-false_alarm': g_fa}
+    if positive:
+        out['G-mIoU'] = harmonic_mean(positive['mIoU'], 1 - g_fpr)
+        out['G-F'] = harmonic_mean(positive['F'], 1 - g_fpr)
+    return out

@@ -1,0 +1,194 @@
+# Copyright (c) mmavs contributors. All rights reserved.
+"""Classifier-guided audio-visual similarity head (AVSBench-Robust, Li et al.).
+
+The audio embedding ``[B, C_a]`` and the globally average-pooled last visual stage ``[B, C_v]``
+are projected (Linear) to a common dimension; their cosine similarity becomes a logit
+``s * cos + b`` trained with binary cross-entropy against ``is_sounding`` (1 = the frame's own
+audio, 0 = a negative). The probability ``sigmoid(s * cos + b)`` is what the model reports as
+``pred_similarity`` and what inference gating thresholds.
+
+Difference from the authors' release: they use the raw cosine as the logit
+(``s = 1, b = 0``, no visual projection). A cosine is bounded in [-1, 1], so their probability
+is confined to ``[sigmoid(-1), sigmoid(1)] = [0.269, 0.731]`` and the BCE can never fall below
+``-log(0.731) = 0.313`` for either class: the loss keeps pulling on every sample and the
+probability is never confident. Here ``s`` is learnable (log-parametrised, initialised at 10,
+clamped to ``max_scale``) and so is ``b`` (initialised at 0, i.e. probability 0.5 for an
+untrained head: a neutral gate rather than a prior tied to the 90/10 training ratio).
+``learnable=False, scale=1, bias=0, project_visual=False`` reproduces the authors' head.
+"""
+import math
+from typing import List, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+from torch import Tensor
+
+
+def scaled_cosine_logit(audio_emb: Tensor, visual_emb: Tensor, scale: Tensor,
+                        bias: Tensor) -> Tensor:
+    """``scale * cos(audio_emb, visual_emb) + bias`` per sample.
+
+    Args:
+        audio_emb (Tensor): ``[B, D]``.
+        visual_emb (Tensor): ``[B, D]``.
+        scale (Tensor): Scalar multiplier.
+        bias (Tensor): Scalar offset.
+
+    Returns:
+        Tensor: Logits ``[B]``.
+    """
+    cos = F.cosine_similarity(audio_emb, visual_emb, dim=1, eps=1e-8)
+    return scale * cos + bias
+
+
+def sounding_labels(data_samples: Sequence, device=None) -> Tensor:
+    """Read ``is_sounding`` (1 positive, 0 negative) from each sample's metainfo.
+
+    Returns:
+        Tensor: Float labels ``[B]``.
+    """
+    labels: List[float] = []
+    for sample in data_samples:
+        meta = sample.metainfo
+        if 'is_sounding' not in meta:
+            raise KeyError('the similarity head needs metainfo "is_sounding" (1 for the true '
+                           'audio, 0 for a negative); not found in the sample of '
+                           f'{meta.get("img_path", "<unknown image>")}')
+        value = float(meta['is_sounding'])
+        if value not in (0.0, 1.0):
+            raise ValueError(f'is_sounding must be 0 or 1, found {meta["is_sounding"]!r} for '
+                             f'{meta.get("img_path", "<unknown image>")}')
+        labels.append(value)
+    return torch.tensor(labels, dtype=torch.float32, device=device)
+
+
+@MODELS.register_module()
+class SimilarityHead(BaseModule):
+    """Project audio and pooled visual features, score their cosine, train it with BCE.
+
+    Args:
+        visual_channels (int): Channels ``C_v`` of the visual stage ``in_index``.
+        audio_channels (int): Channels ``C_a`` of the audio embedding. Defaults to 128.
+        embed_dims (int): Common dimension ``D``. Defaults to 256. Must equal ``C_v`` when
+            ``project_visual=False``.
+        in_index (int): Visual stage (of the backbone outputs, before fusion). Defaults to -1.
+        project_visual (bool): Linear projection of the pooled visual feature. The authors
+            project only the audio. Defaults to True.
+        scale (float): Initial (or fixed) cosine scale ``s > 0``. Defaults to 10.
+        bias (float): Initial (or fixed) logit bias ``b``. Defaults to 0.
+        learnable (bool): Learn ``s`` and ``b``. Defaults to True.
+        max_scale (float): Upper clamp of ``s`` (keeps the logit from exploding). Defaults to 100.
+        loss_weight (float): Weight of the BCE. Defaults to 1.0.
+        loss_name (str): Key of the loss. Defaults to ``'loss_sim'``.
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 visual_channels: int,
+                 audio_channels: int = 128,
+                 embed_dims: int = 256,
+                 in_index: int = -1,
+                 project_visual: bool = True,
+                 scale: float = 10.0,
+                 bias: float = 0.0,
+                 learnable: bool = True,
+                 max_scale: float = 100.0,
+                 loss_weight: float = 1.0,
+                 loss_name: str = 'loss_sim',
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if scale <= 0:
+            raise ValueError(f'SimilarityHead: scale must be > 0, found {scale}')
+        if not project_visual and embed_dims != visual_channels:
+            raise ValueError('SimilarityHead: without a visual projection embed_dims must equal '
+                             f'visual_channels, found {embed_dims} != {visual_channels}')
+        if not loss_name.startswith('loss_'):
+            raise ValueError(f'loss_name must start with "loss_", found {loss_name!r}')
+        self.visual_channels = visual_channels
+        self.audio_channels = audio_channels
+        self.in_index = in_index
+        self.max_scale = max_scale
+        self.loss_weight = loss_weight
+        self.loss_name = loss_name
+        self.audio_proj = nn.Linear(audio_channels, embed_dims)
+        self.visual_proj = (nn.Linear(visual_channels, embed_dims)
+                            if project_visual else nn.Identity())
+        log_scale = torch.tensor(math.log(scale))
+        bias_t = torch.tensor(float(bias))
+        if learnable:
+            self.log_scale = nn.Parameter(log_scale)
+            self.bias = nn.Parameter(bias_t)
+        else:
+            self.register_buffer('log_scale', log_scale)
+            self.register_buffer('bias', bias_t)
+
+    @property
+    def scale(self) -> Tensor:
+        """Tensor: The current cosine scale ``s`` (scalar)."""
+        return self.log_scale.exp().clamp(max=self.max_scale)
+
+    def pool_visual(self, visual_feats: Union[Tensor, Sequence[Tensor]]) -> Tensor:
+        """Global average pooling of the selected visual stage.
+
+        Args:
+            visual_feats (Tensor | Sequence[Tensor]): Backbone outputs, each ``[B, C, H, W]``
+                (or one tensor ``[B, C, H, W]`` / ``[B, C]``).
+
+        Returns:
+            Tensor: ``[B, C_v]``.
+        """
+        x = visual_feats if isinstance(visual_feats, Tensor) else visual_feats[self.in_index]
+        if x.dim() == 4:
+            x = x.mean(dim=(2, 3))
+        if x.dim() != 2 or x.size(1) != self.visual_channels:
+            raise ValueError(f'SimilarityHead: expected visual features [B, '
+                             f'{self.visual_channels}, H, W] at in_index={self.in_index}, '
+                             f'found {tuple(x.shape)}; check visual_channels/in_index')
+        return x
+
+    def forward(self, visual_feats: Union[Tensor, Sequence[Tensor]], audio_emb: Tensor) -> Tensor:
+        """Similarity logits.
+
+        Args:
+            visual_feats (Tensor | Sequence[Tensor]): Backbone outputs (before fusion).
+            audio_emb (Tensor): Audio embedding ``[B, C_a]``.
+
+        Returns:
+            Tensor: Logits ``[B]``.
+        """
+        if audio_emb.dim() != 2 or audio_emb.size(1) != self.audio_channels:
+            raise ValueError(f'SimilarityHead: expected an audio embedding '
+                             f'[B, {self.audio_channels}], found {tuple(audio_emb.shape)}')
+        visual = self.visual_proj(self.pool_visual(visual_feats))
+        audio = self.audio_proj(audio_emb)
+        return scaled_cosine_logit(audio, visual, self.scale, self.bias)
+
+    def loss(self, visual_feats: Union[Tensor, Sequence[Tensor]], audio_emb: Tensor,
+             data_samples: Sequence) -> dict:
+        """BCE of the similarity logit against ``is_sounding``.
+
+        Returns:
+            dict[str, Tensor]: ``{loss_name: weighted BCE, 'acc_sim': accuracy in %,
+            'sim_scale': current s}``.
+        """
+        logits = self(visual_feats, audio_emb)
+        labels = sounding_labels(data_samples, device=logits.device)
+        if labels.numel() != logits.numel():
+            raise ValueError(f'SimilarityHead: {logits.numel()} predictions for '
+                             f'{labels.numel()} data samples')
+        bce = F.binary_cross_entropy_with_logits(logits, labels)
+        with torch.no_grad():
+            acc = ((logits > 0).float() == labels).float().mean() * 100.0
+        return {
+            self.loss_name: self.loss_weight * bce,
+            'acc_sim': acc,
+            'sim_scale': self.scale.detach(),
+        }
+
+    def predict(self, visual_feats: Union[Tensor, Sequence[Tensor]],
+                audio_emb: Tensor) -> Tensor:
+        """Similarity probabilities ``sigmoid(s * cos + b)``, ``[B]`` in [0, 1]."""
+        return self(visual_feats, audio_emb).sigmoid()

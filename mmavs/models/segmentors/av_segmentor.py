@@ -1,0 +1,414 @@
+# Copyright (c) mmavs contributors. All rights reserved.
+"""The audio-visual segmentor: MMSeg's encoder-decoder with a second modality in ``inputs``.
+
+.. code:: text
+
+    inputs = dict(img=[B, 3, H, W], audio=[B, 96, 64])
+    img   -> backbone (MMSeg / MMPretrain) -> visual feats (tuple of [B, C_i, H_i, W_i])
+    audio -> audio_backbone (VGGish / AudioCNN) -> audio embedding [B, C_a]
+    visual feats -> neck (optional) -> fusion(feats, audio) -> decode head
+                 -> mask logits [B, 1, h, w]
+    visual feats[-1] (before neck and fusion) + audio -> similarity head -> logit [B]
+
+``loss`` returns the decode (and auxiliary) head losses prefixed ``decode.``/``aux.`` and the
+similarity losses prefixed ``sim.``. ``predict`` fills each ``SegDataSample`` with
+``seg_logits`` (raw logits ``[1, H, W]``, never gated), ``pred_sem_seg`` (``sigmoid > threshold``,
+long ``[1, H, W]``, emptied when gating is on and the similarity probability is below
+``gate_thr``) and ``pred_similarity`` (``Tensor[]`` probability). With gating on, the metainfo also
+records ``gate_thr`` and ``gated`` (whether the mask was emptied), so reports can show results with
+and without gating from the same raw ``seg_logits``.
+"""
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.config import ConfigDict
+from mmengine.structures import PixelData
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.models.segmentors import EncoderDecoder
+from mmseg.models.utils import resize
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, OptSampleList, SampleList
+from mmseg.utils import add_prefix
+from torch import Tensor
+
+from ..losses.functional import binary_pixel_accuracy
+from .gating import gate_mask, similarity_gate
+
+AVInputs = Dict[str, Tensor]
+
+
+def sliding_windows(height: int, width: int, crop: Sequence[int],
+                    stride: Sequence[int]) -> Iterator[Tuple[int, int, int, int]]:
+    """Crop boxes ``(y1, y2, x1, x2)`` covering an image, as MMSeg's slide inference lays them.
+
+    Args:
+        height (int): Image height (pixels).
+        width (int): Image width (pixels).
+        crop (Sequence[int]): ``(h_crop, w_crop)``.
+        stride (Sequence[int]): ``(h_stride, w_stride)``.
+    """
+    h_crop, w_crop = crop
+    h_stride, w_stride = stride
+    h_grids = max(height - h_crop + h_stride - 1, 0) // h_stride + 1
+    w_grids = max(width - w_crop + w_stride - 1, 0) // w_stride + 1
+    for h_idx in range(h_grids):
+        for w_idx in range(w_grids):
+            y2 = min(h_idx * h_stride + h_crop, height)
+            x2 = min(w_idx * w_stride + w_crop, width)
+            yield max(y2 - h_crop, 0), y2, max(x2 - w_crop, 0), x2
+
+
+@MODELS.register_module()
+class AVSegmentor(EncoderDecoder):
+    """Audio-visual segmentor (binary, one sigmoid channel) extending ``EncoderDecoder``.
+
+    Args:
+        backbone (dict): Visual backbone, any MMSeg backbone or ``type='mmpretrain.X'``;
+            must return a tuple/list of ``[B, C_i, H_i, W_i]`` maps.
+        audio_backbone (dict): Audio backbone (``VGGish``, ``AudioCNN``): log-mel
+            ``[B, 96, 64]`` -> embedding ``[B, C_a]``.
+        fusion (dict): Audio-visual fusion (``TPAVIFusion``, ``ChannelGateFusion``), applied to
+            the (neck) features before the decode head.
+        decode_head (dict): MMSeg decode head with ``num_classes=2, out_channels=1``.
+        similarity_head (dict, optional): ``SimilarityHead``. Defaults to None.
+        neck (dict, optional): MMSeg neck between backbone and fusion. Defaults to None.
+        auxiliary_head (dict | list[dict], optional): Auxiliary heads (on fused features).
+        gate_thr (float, optional): Similarity probability below which ``pred_sem_seg`` is
+            emptied at inference. None (default) disables gating. Tools may set
+            ``model.gate_thr`` after calibration.
+        freeze_audio_backbone (bool): Keep the audio backbone in eval mode without gradients
+            (the authors freeze VGGish). Defaults to False (e.g. ``AudioCNN`` trained from scratch).
+        train_cfg (dict, optional): Training config.
+        test_cfg (dict, optional): ``dict(mode='whole')`` (default) or
+            ``dict(mode='slide', crop_size=(h, w), stride=(h, w))``.
+        data_preprocessor (dict, optional): ``AVSegDataPreProcessor`` config.
+        pretrained (str, optional): Visual backbone checkpoint (MMSeg convention).
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 audio_backbone: ConfigType,
+                 fusion: ConfigType,
+                 decode_head: ConfigType,
+                 similarity_head: OptConfigType = None,
+                 neck: OptConfigType = None,
+                 auxiliary_head: OptConfigType = None,
+                 gate_thr: Optional[float] = None,
+                 freeze_audio_backbone: bool = False,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None,
+                 pretrained: Optional[str] = None,
+                 init_cfg: OptMultiConfig = None):
+        test_cfg = ConfigDict(mode='whole') if test_cfg is None else ConfigDict(test_cfg)
+        super().__init__(
+            backbone=backbone,
+            decode_head=decode_head,
+            neck=neck,
+            auxiliary_head=auxiliary_head,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor,
+            pretrained=pretrained,
+            init_cfg=init_cfg)
+        if self.out_channels != 1:
+            raise ValueError('AVSegmentor: the decode head must have one sigmoid output '
+                             '(num_classes=2, out_channels=1, threshold=0.5), found '
+                             f'out_channels={self.out_channels} in '
+                             f'{type(self.decode_head).__name__}')
+        self.audio_backbone = MODELS.build(audio_backbone)
+        self.fusion = MODELS.build(fusion)
+        self.similarity_head = (MODELS.build(similarity_head)
+                                if similarity_head is not None else None)
+        if gate_thr is not None and self.similarity_head is None:
+            raise ValueError('AVSegmentor: gate_thr needs a similarity_head (gating thresholds '
+                             'the similarity probability)')
+        self.gate_thr = gate_thr
+        self.freeze_audio_backbone = freeze_audio_backbone
+        if freeze_audio_backbone:
+            self.audio_backbone.eval()
+            for param in self.audio_backbone.parameters():
+                param.requires_grad = False
+
+    @property
+    def with_similarity_head(self) -> bool:
+        """bool: Whether the segmentor has a similarity head."""
+        return self.similarity_head is not None
+
+    def train(self, mode: bool = True) -> 'AVSegmentor':
+        """Set train/eval mode; a frozen audio backbone always stays in eval mode."""
+        super().train(mode)
+        if self.freeze_audio_backbone:
+            self.audio_backbone.eval()
+        return self
+
+    # ------------------------------------------------------------------ features
+    @staticmethod
+    def unpack_inputs(inputs: AVInputs) -> Tuple[Tensor, Tensor]:
+        """Return ``(img [B, 3, H, W], audio [B, ...])`` from the inputs dict."""
+        if not isinstance(inputs, dict) or 'img' not in inputs or 'audio' not in inputs:
+            found = sorted(inputs) if isinstance(inputs, dict) else type(inputs).__name__
+            raise TypeError('AVSegmentor expects inputs=dict(img=Tensor[B, 3, H, W], '
+                            f'audio=Tensor[B, 96, 64]) (see docs/design.md), found {found}')
+        img, audio = inputs['img'], inputs['audio']
+        if img.dim() != 4 or audio.size(0) != img.size(0):
+            raise ValueError('AVSegmentor: expected img [B, 3, H, W] and audio [B, 96, 64] with '
+                             f'the same B, found img {tuple(img.shape)} and audio '
+                             f'{tuple(audio.shape)}')
+        return img, audio
+
+    def extract_audio(self, audio: Tensor) -> Tensor:
+        """Audio embedding ``[B, C_a]`` from log-mel examples ``[B, 96, 64]``."""
+        if self.freeze_audio_backbone:
+            with torch.no_grad():
+                emb = self.audio_backbone(audio)
+        else:
+            emb = self.audio_backbone(audio)
+        if isinstance(emb, (tuple, list)):
+            emb = emb[-1]
+        if emb.dim() != 2:
+            raise ValueError('AVSegmentor: the audio backbone must return [B, C_a], found '
+                             f'{tuple(emb.shape)} from {type(self.audio_backbone).__name__}')
+        return emb
+
+    def extract_visual(self, img: Tensor) -> Tuple[Tensor, ...]:
+        """Backbone outputs (before neck and fusion), a tuple of ``[B, C_i, H_i, W_i]``."""
+        feats = self.backbone(img)
+        if isinstance(feats, Tensor):
+            feats = (feats, )
+        return tuple(feats)
+
+    def forward_features(self, inputs: AVInputs
+                         ) -> Tuple[Tuple[Tensor, ...], Tensor, Tuple[Tensor, ...]]:
+        """Run both encoders and the fusion.
+
+        Returns:
+            tuple: ``(visual feats before fusion, audio embedding [B, C_a], fused feats)``.
+        """
+        img, audio = self.unpack_inputs(inputs)
+        visual = self.extract_visual(img)
+        audio_emb = self.extract_audio(audio)
+        feats = self.neck(visual) if self.with_neck else visual
+        fused = self.fusion(feats, audio_emb)
+        return visual, audio_emb, fused
+
+    def extract_feat(self, inputs: AVInputs) -> Tuple[Tensor, ...]:
+        """Fused multi-scale features, the decode head's input."""
+        return self.forward_features(inputs)[2]
+
+    # ------------------------------------------------------------------ training
+    def _binary_head_loss(self, head: nn.Module, feats: Tuple[Tensor, ...],
+                          data_samples: SampleList) -> dict:
+        """Head losses, with ``acc_seg`` recomputed as binary pixel accuracy.
+
+        MMSeg's ``acc_seg`` takes an argmax over the single sigmoid channel (always class 0);
+        for heads that keep ``BaseDecodeHead.loss`` it is replaced by the thresholded accuracy,
+        for heads with their own ``loss`` the misleading value is dropped.
+        """
+        if type(head).loss is not BaseDecodeHead.loss:
+            losses = head.loss(feats, data_samples, self.train_cfg)
+            losses.pop('acc_seg', None)
+            return losses
+        seg_logits = head.forward(feats)
+        losses = head.loss_by_feat(seg_logits, data_samples)
+        label = torch.stack([s.gt_sem_seg.data for s in data_samples])  # [B, 1, H, W]
+        seg_logits = resize(seg_logits, size=label.shape[2:], mode='bilinear',
+                            align_corners=head.align_corners)
+        losses['acc_seg'] = binary_pixel_accuracy(seg_logits, label[:, 0], head.ignore_index,
+                                                  head.threshold)
+        return losses
+
+    def _decode_head_forward_train(self, inputs: Tuple[Tensor, ...],
+                                   data_samples: SampleList) -> dict:
+        """Decode head losses, prefixed ``decode.``."""
+        return add_prefix(self._binary_head_loss(self.decode_head, inputs, data_samples),
+                          'decode')
+
+    def _auxiliary_head_forward_train(self, inputs: Tuple[Tensor, ...],
+                                      data_samples: SampleList) -> dict:
+        """Auxiliary head losses, prefixed ``aux.`` / ``aux_<i>.``."""
+        if isinstance(self.auxiliary_head, nn.ModuleList):
+            losses = dict()
+            for idx, head in enumerate(self.auxiliary_head):
+                losses.update(add_prefix(self._binary_head_loss(head, inputs, data_samples),
+                                         f'aux_{idx}'))
+            return losses
+        return add_prefix(self._binary_head_loss(self.auxiliary_head, inputs, data_samples),
+                          'aux')
+
+    @staticmethod
+    def check_train_samples(data_samples: SampleList) -> None:
+        """Every training sample must carry a mask (negatives: an all-zero one)."""
+        for sample in data_samples:
+            if 'gt_sem_seg' not in sample:
+                path = sample.metainfo.get('img_path', '<unknown image>')
+                raise ValueError(
+                    f'AVSegmentor.loss: training sample {path} has no gt_sem_seg; training '
+                    'batches must hold annotated frames only (S4 train: frame 1 of each video), '
+                    'and negative pairs an all-zero mask')
+
+    def loss(self, inputs: AVInputs, data_samples: SampleList) -> dict:
+        """Losses of a batch.
+
+        Args:
+            inputs (dict): ``img [B, 3, H, W]`` (normalised) and ``audio [B, 96, 64]``.
+            data_samples (list[SegDataSample]): With ``gt_sem_seg`` ({0, 1}, 255 = ignore) and
+                metainfo ``is_sounding`` (needed by the similarity head).
+
+        Returns:
+            dict[str, Tensor]: ``decode.loss_*``, ``decode.acc_seg``, optional ``aux.*`` and
+            ``sim.loss_sim``, ``sim.acc_sim``, ``sim.sim_scale``.
+        """
+        self.check_train_samples(data_samples)
+        visual, audio_emb, fused = self.forward_features(inputs)
+        losses = dict()
+        losses.update(self._decode_head_forward_train(fused, data_samples))
+        if self.with_auxiliary_head:
+            losses.update(self._auxiliary_head_forward_train(fused, data_samples))
+        if self.with_similarity_head:
+            losses.update(add_prefix(
+                self.similarity_head.loss(visual, audio_emb, data_samples), 'sim'))
+        return losses
+
+    # ------------------------------------------------------------------ inference
+    def whole_av_inference(self, inputs: AVInputs, batch_img_metas: List[dict]
+                           ) -> Tuple[Tensor, Optional[Tensor]]:
+        """One pass on the whole image.
+
+        Returns:
+            tuple: mask logits ``[B, 1, H, W]`` (at ``pad_shape``) and similarity
+            probabilities ``[B]`` (None without a similarity head).
+        """
+        visual, audio_emb, fused = self.forward_features(inputs)
+        seg_logits = self.decode_head.predict(fused, batch_img_metas, self.test_cfg)
+        similarity = None
+        if self.with_similarity_head:
+            similarity = self.similarity_head.predict(visual, audio_emb)
+        return seg_logits, similarity
+
+    def slide_av_inference(self, inputs: AVInputs, batch_img_metas: List[dict]
+                           ) -> Tuple[Tensor, Optional[Tensor]]:
+        """Sliding-window inference; every crop is paired with the sample's audio.
+
+        Mask logits are averaged where crops overlap (as in MMSeg); the similarity probability
+        is the mean over crops.
+        """
+        img, audio = self.unpack_inputs(inputs)
+        batch_size, _, height, width = img.shape
+        preds = img.new_zeros((batch_size, self.out_channels, height, width))
+        count = img.new_zeros((batch_size, 1, height, width))
+        sim_sum, num_crops = None, 0
+        for y1, y2, x1, x2 in sliding_windows(height, width, self.test_cfg.crop_size,
+                                              self.test_cfg.stride):
+            crop = img[:, :, y1:y2, x1:x2]
+            crop_metas = [dict(meta, img_shape=crop.shape[2:]) for meta in batch_img_metas]
+            logits, sim = self.whole_av_inference(dict(img=crop, audio=audio), crop_metas)
+            preds += F.pad(logits, (x1, width - x2, y1, height - y2))
+            count[:, :, y1:y2, x1:x2] += 1
+            num_crops += 1
+            if sim is not None:
+                sim_sum = sim if sim_sum is None else sim_sum + sim
+        similarity = None if sim_sum is None else sim_sum / num_crops
+        return preds / count, similarity
+
+    def av_inference(self, inputs: AVInputs, batch_img_metas: List[dict]
+                     ) -> Tuple[Tensor, Optional[Tensor]]:
+        """Whole or slide inference (``test_cfg.mode``): ``(mask logits, similarity)``."""
+        mode = self.test_cfg.get('mode', 'whole')
+        if mode == 'whole':
+            return self.whole_av_inference(inputs, batch_img_metas)
+        if mode == 'slide':
+            return self.slide_av_inference(inputs, batch_img_metas)
+        raise ValueError(f'AVSegmentor: test_cfg.mode must be "whole" or "slide", found {mode!r}')
+
+    def encode_decode(self, inputs: AVInputs, batch_img_metas: List[dict]) -> Tensor:
+        """Mask logits ``[B, 1, H, W]`` of one whole-image pass (MMSeg contract)."""
+        return self.whole_av_inference(inputs, batch_img_metas)[0]
+
+    def whole_inference(self, inputs: AVInputs, batch_img_metas: List[dict]) -> Tensor:
+        """Mask logits of whole-image inference (MMSeg contract)."""
+        return self.whole_av_inference(inputs, batch_img_metas)[0]
+
+    def slide_inference(self, inputs: AVInputs, batch_img_metas: List[dict]) -> Tensor:
+        """Mask logits of sliding-window inference (MMSeg contract)."""
+        return self.slide_av_inference(inputs, batch_img_metas)[0]
+
+    def inference(self, inputs: AVInputs, batch_img_metas: List[dict]) -> Tensor:
+        """Mask logits of ``test_cfg.mode`` inference (MMSeg contract)."""
+        return self.av_inference(inputs, batch_img_metas)[0]
+
+    def predict(self, inputs: AVInputs, data_samples: OptSampleList = None) -> SampleList:
+        """Predict masks and similarity.
+
+        Args:
+            inputs (dict): ``img [B, 3, H, W]`` and ``audio [B, 96, 64]``.
+            data_samples (list[SegDataSample], optional): With metainfo (``ori_shape``,
+                ``padding_size``, ``flip``...). Without them the prediction keeps the input size.
+
+        Returns:
+            list[SegDataSample]: With ``seg_logits``, ``pred_sem_seg`` and, with a similarity
+            head, ``pred_similarity`` (see the module docstring).
+        """
+        img, _ = self.unpack_inputs(inputs)
+        if data_samples is None:
+            shape = tuple(img.shape[2:])
+            data_samples = [
+                SegDataSample(metainfo=dict(ori_shape=shape, img_shape=shape, pad_shape=shape,
+                                            padding_size=[0, 0, 0, 0]))
+                for _ in range(img.size(0))
+            ]
+        batch_img_metas = [sample.metainfo for sample in data_samples]
+        seg_logits, similarity = self.av_inference(inputs, batch_img_metas)
+        return self.postprocess_result(seg_logits, data_samples, similarity)
+
+    def postprocess_result(self,
+                           seg_logits: Tensor,
+                           data_samples: OptSampleList = None,
+                           similarity: Optional[Tensor] = None) -> SampleList:
+        """Un-pad, un-flip, resize to ``ori_shape``, threshold and (optionally) gate.
+
+        Args:
+            seg_logits (Tensor): Mask logits ``[B, 1, H, W]`` at ``pad_shape``.
+            data_samples (list[SegDataSample], optional): Samples to fill; created when None.
+            similarity (Tensor, optional): Similarity probabilities ``[B]``.
+
+        Returns:
+            list[SegDataSample]: The filled samples.
+        """
+        batch_size, _, height, width = seg_logits.shape
+        if data_samples is None:
+            data_samples = [
+                SegDataSample(metainfo=dict(ori_shape=(height, width)))
+                for _ in range(batch_size)
+            ]
+        keep = None
+        if similarity is not None:
+            keep = similarity_gate(similarity, self.gate_thr)
+        for i, sample in enumerate(data_samples):
+            meta = sample.metainfo
+            padding = meta.get('img_padding_size', meta.get('padding_size', [0, 0, 0, 0]))
+            left, right, top, bottom = padding
+            logits = seg_logits[i:i + 1, :, top:height - bottom, left:width - right]
+            if meta.get('flip', False):
+                direction = meta.get('flip_direction', 'horizontal')
+                logits = logits.flip(dims=(3, ) if direction == 'horizontal' else (2, ))
+            logits = resize(logits, size=meta['ori_shape'], mode='bilinear',
+                            align_corners=self.align_corners, warning=False)[0]  # [1, H, W]
+            pred = (logits.sigmoid() > self.decode_head.threshold).long()
+            if similarity is not None:
+                sample.pred_similarity = similarity[i].detach()
+            if self.gate_thr is not None:
+                kept = bool(keep[i])
+                pred = gate_mask(pred, kept)
+                sample.set_metainfo(dict(gate_thr=float(self.gate_thr), gated=not kept))
+            sample.set_data(dict(seg_logits=PixelData(data=logits),
+                                 pred_sem_seg=PixelData(data=pred)))
+        return data_samples
+
+    def _forward(self, inputs: AVInputs, data_samples: OptSampleList = None) -> Tensor:
+        """Tensor mode: mask logits ``[B, 1, h, w]`` at the decode head's resolution."""
+        return self.decode_head.forward(self.extract_feat(inputs))

@@ -1,0 +1,5 @@
+# Copyright (c) mmavs contributors. All rights reserved.
+"""Figures of robust AVS results: overlays, per-condition bars, similarity histograms."""
+from .plots import (overlay_grid, overlay_mask, plot_condition_bars, plot_similarity_histogram)
+
+__all__ = ['overlay_mask', 'overlay_grid', 'plot_condition_bars', 'plot_similarity_histogram']

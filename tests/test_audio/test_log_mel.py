@@ -1,0 +1,203 @@
+# Copyright (c) mmavs contributors. All rights reserved.
+"""VGGish log-mel featurisation: parity with the numpy reference, golden values, API contract."""
+import math
+
+import numpy as np
+import pytest
+import soxr
+import torch
+
+from mmavs.audio import (EXAMPLE_SAMPLES, num_examples_for, periodic_hann, vggish_mel_matrix,
+                         waveform_to_examples)
+from mmavs.audio.log_mel import _torch_constants
+
+SR = 16000
+LOG_FLOOR = math.log(0.01)
+
+
+def sine(freq_hz=1000.0, seconds=1.0, amplitude=0.5, sample_rate=SR):
+    n = np.arange(int(round(seconds * sample_rate)))
+    return amplitude * np.sin(2 * np.pi * freq_hz * n / sample_rate)
+
+
+def white_noise(num_samples=SR, seed=1234):
+    return np.random.default_rng(seed).uniform(-0.5, 0.5, num_samples)
+
+
+def test_mel_matrix_equals_reference_construction(vggish_ref):
+    ours = vggish_mel_matrix()
+    ref = vggish_ref.mel_matrix(64, 257, 16000, 125.0, 7500.0)
+    assert ours.shape == (257, 64)
+    np.testing.assert_array_equal(ours, ref)
+    # the DC row is zero (HTK); nothing above 7500 Hz (bin 240 = 7500 Hz) has weight
+    assert not ours[0].any() and not ours[240:].any()
+    # every band is a non-empty triangle peaking at <= 1
+    assert (ours.max(axis=0) > 0).all() and ours.max() <= 1.0
+
+
+def test_periodic_hann_matches_reference(vggish_ref):
+    np.testing.assert_array_equal(periodic_hann(400), vggish_ref.periodic_hann(400))
+    # periodic, not symmetric: w[0] = 0, w[200] = 1, w[399] != 0
+    assert periodic_hann(400)[0] == 0.0 and periodic_hann(400)[200] == 1.0
+    assert periodic_hann(400)[399] > 0.0
+
+
+@pytest.mark.parametrize('num_samples', [15600, 16000, 32123, 80000, 80159, 96000 + 401])
+def test_float64_parity_with_numpy_reference(vggish_ref, num_samples):
+    wave = white_noise(num_samples, seed=num_samples) * 1.6
+    expected = vggish_ref.waveform_to_examples(wave)
+    ours = waveform_to_examples(wave, SR)
+    assert ours.dtype == torch.float64
+    assert tuple(ours.shape) == expected.shape
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize('signal', ['noise', 'sine', 'chirp', 'quiet'])
+def test_float32_parity_with_numpy_reference(vggish_ref, signal):
+    n = np.arange(5 * SR)
+    waves = dict(
+        noise=white_noise(5 * SR, seed=7),
+        sine=sine(440.0, 5.0, 0.9),
+        chirp=0.7 * np.sin(2 * np.pi * (100 + 7000 * n / (5 * SR) / 2) * n / SR),
+        quiet=1e-4 * white_noise(5 * SR, seed=3))
+    wave32 = waves[signal].astype(np.float32)
+    expected = vggish_ref.waveform_to_examples(wave32.astype(np.float64))
+    ours = waveform_to_examples(wave32, SR)
+    assert ours.dtype == torch.float32 and tuple(ours.shape) == (5, 96, 64)
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=0, atol=1e-3)
+
+
+def test_golden_silence_is_log_offset_everywhere():
+    ours = waveform_to_examples(np.zeros(5 * SR, dtype=np.float32), SR)
+    assert tuple(ours.shape) == (5, 96, 64)
+    assert torch.equal(ours, torch.full_like(ours, LOG_FLOOR))
+
+
+def test_golden_sine(vggish_ref):
+    # 1 kHz at 16 kHz has a 16-sample period and the hop is 160 samples, so every frame sees the
+    # same samples: all 96 frames are identical. |rfft| at bin 32 (exactly 1 kHz) is
+    # A * sum(window) / 2 = 0.5 * 200 / 2 = 50 (the 400-sample window holds 25 whole periods).
+    # Bin 32 feeds bands 19 (weight 0.536) and 20 (0.464); band 19 peaks. Values below were
+    # computed once with the float64 numpy reference and are pinned here.
+    wave = sine(1000.0, 1.0, 0.5)
+    spectrum = vggish_ref.stft_magnitude(wave, 512, 160, 400)
+    assert spectrum[0, 32] == pytest.approx(50.0, abs=1e-9)
+    ours = waveform_to_examples(wave, SR)
+    assert tuple(ours.shape) == (1, 96, 64)
+    assert float((ours[0] - ours[0, :1]).abs().max()) < 1e-8
+    assert int(ours[0, 0].argmax()) == 19
+    assert float(ours[0, 0, 19]) == pytest.approx(4.1180519288533, abs=1e-9)
+    assert float(ours[0, 0, 20]) == pytest.approx(4.0819815900, abs=1e-8)
+    assert float(ours.mean()) == pytest.approx(-3.6572246959628, abs=1e-9)
+    # lower bound from the bin-32 contribution alone
+    assert float(ours[0, 0, 19]) > math.log(0.536 * 50.0)
+
+
+def test_golden_white_noise():
+    # uniform(-0.5, 0.5), default_rng(1234), 1 s; statistics of the float64 reference, pinned
+    ours = waveform_to_examples(white_noise(SR, seed=1234), SR)
+    assert tuple(ours.shape) == (1, 96, 64)
+    assert float(ours.mean()) == pytest.approx(2.146457534772822, abs=1e-9)
+    assert float(ours.std(unbiased=False)) == pytest.approx(0.7985159832278906, abs=1e-9)
+    np.testing.assert_allclose(ours[0, 0, :4].numpy(), [0.14747454, 0.89788031, 0.91862437,
+                                                        0.96408266], atol=1e-7)
+
+
+def test_batch_equals_single_clips_and_torch_equals_numpy():
+    waves = np.stack([white_noise(3 * SR, seed=s) for s in range(3)]).astype(np.float32)
+    batch = waveform_to_examples(torch.from_numpy(waves), SR)
+    assert tuple(batch.shape) == (3, 3, 96, 64)
+    for i, wave in enumerate(waves):
+        torch.testing.assert_close(batch[i], waveform_to_examples(wave, SR), rtol=0, atol=1e-5)
+
+
+def test_num_examples_cuts_and_pads_by_repeating_last():
+    wave = white_noise(int(2.5 * SR), seed=11).astype(np.float32)
+    natural = waveform_to_examples(wave, SR)
+    assert natural.shape[0] == 2
+    padded = waveform_to_examples(wave, SR, num_examples=5)
+    assert tuple(padded.shape) == (5, 96, 64)
+    torch.testing.assert_close(padded[:2], natural)
+    for i in range(2, 5):
+        assert torch.equal(padded[i], natural[1])
+    cut = waveform_to_examples(wave, SR, num_examples=1)
+    assert tuple(cut.shape) == (1, 96, 64)
+    torch.testing.assert_close(cut[0], natural[0])
+    batch = waveform_to_examples(np.stack([wave, wave]), SR, num_examples=4)
+    assert tuple(batch.shape) == (2, 4, 96, 64)
+
+
+def test_clip_shorter_than_one_example():
+    short = white_noise(8000, seed=2).astype(np.float32)  # 0.5 s < 0.975 s
+    assert num_examples_for(8000) == 0
+    assert tuple(waveform_to_examples(short, SR).shape) == (0, 96, 64)
+    padded = waveform_to_examples(short, SR, num_examples=3)
+    assert tuple(padded.shape) == (3, 96, 64)
+    zero_padded = np.concatenate([short, np.zeros(EXAMPLE_SAMPLES - 8000, np.float32)])
+    torch.testing.assert_close(padded[0], waveform_to_examples(zero_padded, SR)[0])
+    # the zero-padded tail is silence
+    assert torch.equal(padded[0, -1], torch.full((64, ), LOG_FLOOR))
+
+
+def test_num_examples_for_counts_like_the_reference(vggish_ref):
+    for num_samples in [0, 399, 400, 15599, 15600, 31199, 31200, 80000]:
+        if num_samples >= 400:
+            frames = 1 + (num_samples - 400) // 160
+            expected = frames // 96
+        else:
+            expected = 0
+        assert num_examples_for(num_samples) == expected
+    assert num_examples_for(80000) == 5
+
+
+def test_resamples_other_rates_with_soxr():
+    wave = sine(700.0, 2.0, 0.6, sample_rate=44100).astype(np.float32)
+    resampled = soxr.resample(wave, 44100, SR, quality='VHQ')
+    expected = waveform_to_examples(resampled, SR)
+    ours = waveform_to_examples(wave, 44100)
+    torch.testing.assert_close(ours, expected)
+    batch = waveform_to_examples(np.stack([wave, wave]), 44100)
+    torch.testing.assert_close(batch[1], expected)
+
+
+def test_dtypes_and_no_autograd_graph():
+    wave = torch.from_numpy(white_noise(SR, seed=5)).float().requires_grad_(True)
+    out = waveform_to_examples(wave, SR)
+    assert out.dtype == torch.float32 and not out.requires_grad
+    half = waveform_to_examples(wave.detach().half(), SR)
+    assert half.dtype == torch.float32
+    torch.testing.assert_close(half, waveform_to_examples(wave.detach().half().float(), SR))
+
+
+def test_blocking_does_not_change_results(monkeypatch):
+    from mmavs.audio import log_mel
+    waves = torch.from_numpy(white_noise(3 * 50000, seed=8).reshape(3, 50000))
+    reference = waveform_to_examples(waves, SR)
+    for block in (7, 96, 100, 10**6):  # a few frames per block ... everything in one block
+        monkeypatch.setattr(log_mel, 'BLOCK_FRAMES', block)
+        torch.testing.assert_close(waveform_to_examples(waves, SR), reference, rtol=0, atol=1e-12)
+
+
+def test_constants_are_cached_per_device_and_dtype():
+    _torch_constants.cache_clear()
+    for _ in range(3):
+        waveform_to_examples(np.zeros(SR, np.float32), SR)
+    waveform_to_examples(np.zeros(SR, np.float64), SR)
+    info = _torch_constants.cache_info()
+    assert info.misses == 2 and info.hits == 2
+
+
+@pytest.mark.parametrize('bad, error', [
+    (np.zeros(SR, dtype=np.int16), TypeError),
+    (np.zeros((2, 3, SR), dtype=np.float32), ValueError),
+    ([0.0] * SR, TypeError),
+])
+def test_rejects_bad_waveforms(bad, error):
+    with pytest.raises(error):
+        waveform_to_examples(bad, SR)
+
+
+@pytest.mark.parametrize('num_examples', [0, -1, 2.5])
+def test_rejects_bad_num_examples(num_examples):
+    with pytest.raises(ValueError, match='num_examples'):
+        waveform_to_examples(np.zeros(SR, np.float32), SR, num_examples=num_examples)

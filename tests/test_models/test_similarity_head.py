@@ -1,0 +1,89 @@
+# Copyright (c) mmavs contributors. All rights reserved.
+"""Similarity head: the authors' raw cosine, the learnable scaled cosine, its BCE training."""
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+
+def samples(labels):
+    return [SegDataSample(metainfo=dict(img_path=f'f{i}.png', is_sounding=label))
+            for i, label in enumerate(labels)]
+
+
+def test_fixed_unit_scale_reproduces_sigmoid_of_raw_cosine():
+    head = MODELS.build(dict(type='SimilarityHead', visual_channels=12, audio_channels=5,
+                             embed_dims=12, project_visual=False, scale=1.0, bias=0.0,
+                             learnable=False))
+    visual = (torch.randn(3, 4, 8, 8), torch.randn(3, 12, 2, 2))
+    audio = torch.randn(3, 5)
+    cos = F.cosine_similarity(head.audio_proj(audio), visual[-1].mean(dim=(2, 3)), dim=1)
+    assert torch.allclose(head.predict(visual, audio), torch.sigmoid(cos), atol=1e-6)
+    assert not any(p is head.log_scale or p is head.bias for p in head.parameters())
+    # bounded: sigmoid(cos) in [sigmoid(-1), sigmoid(1)] whatever the inputs
+    probs = head.predict((torch.randn(64, 12, 1, 1) * 100, ), torch.randn(64, 5) * 100)
+    assert probs.min() >= torch.sigmoid(torch.tensor(-1.0)) - 1e-6
+    assert probs.max() <= torch.sigmoid(torch.tensor(1.0)) + 1e-6
+
+
+def test_learnable_scale_and_bias_are_parameters_with_their_initial_values():
+    head = MODELS.build(dict(type='SimilarityHead', visual_channels=12, audio_channels=5,
+                             embed_dims=8, scale=10.0, bias=-2.0))
+    names = {name for name, _ in head.named_parameters()}
+    assert {'log_scale', 'bias'} <= names
+    assert head.scale.item() == pytest.approx(10.0)
+    visual, audio = torch.randn(4, 12, 3, 3), torch.randn(4, 5)
+    cos = F.cosine_similarity(head.audio_proj(audio),
+                              head.visual_proj(visual.mean(dim=(2, 3))), dim=1)
+    assert torch.allclose(head(visual, audio), 10.0 * cos - 2.0, atol=1e-5)
+    with torch.no_grad():
+        head.log_scale.fill_(math.log(1e4))
+    assert head.scale.item() == pytest.approx(100.0)  # clamped at max_scale
+
+
+def test_loss_is_weighted_bce_against_is_sounding():
+    head = MODELS.build(dict(type='SimilarityHead', visual_channels=6, audio_channels=5,
+                             embed_dims=4, loss_weight=0.5))
+    visual, audio = torch.randn(4, 6, 2, 2), torch.randn(4, 5)
+    labels = [1, 0, 1, 0]
+    losses = head.loss(visual, audio, samples(labels))
+    expected = F.binary_cross_entropy_with_logits(head(visual, audio),
+                                                  torch.tensor(labels, dtype=torch.float32))
+    assert losses['loss_sim'].item() == pytest.approx(0.5 * expected.item(), rel=1e-5)
+    assert 0.0 <= losses['acc_sim'].item() <= 100.0
+
+
+def test_training_separates_positives_from_negatives():
+    torch.manual_seed(0)
+    head = MODELS.build(dict(type='SimilarityHead', visual_channels=8, audio_channels=8,
+                             embed_dims=8))
+    opt = torch.optim.Adam(head.parameters(), lr=0.05)
+    for _ in range(60):
+        visual = torch.randn(16, 8)
+        labels = torch.arange(16) % 2
+        audio = torch.where(labels[:, None] == 1, visual + 0.1 * torch.randn(16, 8),
+                            torch.randn(16, 8))
+        loss = head.loss(visual, audio, samples(labels.tolist()))['loss_sim']
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    visual = torch.randn(200, 8)
+    pos = head.predict(visual, visual + 0.1 * torch.randn(200, 8))
+    neg = head.predict(visual, torch.randn(200, 8))
+    assert pos.mean() - neg.mean() > 0.4
+
+
+def test_errors_name_the_problem():
+    head = MODELS.build(dict(type='SimilarityHead', visual_channels=6, audio_channels=5,
+                             embed_dims=4))
+    with pytest.raises(KeyError, match='f0.png'):
+        head.loss(torch.randn(1, 6), torch.randn(1, 5),
+                  [SegDataSample(metainfo=dict(img_path='f0.png'))])
+    with pytest.raises(ValueError, match='visual_channels'):
+        head(torch.randn(1, 7, 2, 2), torch.randn(1, 5))
+    with pytest.raises(ValueError, match='embed_dims must equal'):
+        MODELS.build(dict(type='SimilarityHead', visual_channels=6, embed_dims=4,
+                          project_visual=False))
