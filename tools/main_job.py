@@ -26,7 +26,10 @@ import os.path as osp
 import subprocess
 import sys
 import time
-from typing import Dict, List
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Callable, Dict, List, Optional
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
@@ -36,7 +39,7 @@ from mmavs.evaluation.comparison import (check_targets, comparison_rows,  # noqa
                                          format_comparison_markdown, format_comparison_table)
 
 #: Data sizes (videos per split) and epochs of the two modes.
-FULL = dict(s4=(240, 60, 60), ms3=(120, 30, 30), epochs=None)
+FULL = dict(s4=(480, 60, 60), ms3=(240, 30, 30), epochs=None)
 QUICK = dict(s4=(48, 12, 12), ms3=(24, 6, 6), epochs=4)
 
 
@@ -49,8 +52,11 @@ def parse_args(argv=None):
     parser.add_argument('--quick', action='store_true', help='small data and schedule (minutes)')
     parser.add_argument('--epochs', type=int, default=None, help='override the configs\' epochs')
     parser.add_argument('--seed', type=int, default=0, help='data and training seed')
-    parser.add_argument('--gate-thr', type=float, default=0.5,
-                        help='similarity-probability threshold of the gated results')
+    parser.add_argument('--gate-thr', type=float, default=None,
+                        help='similarity-probability threshold of the gated results (default: '
+                        'calibrated on the val split with tools/analysis_tools/calibrate_gate.py)')
+    parser.add_argument('--jobs', type=int, default=os.cpu_count() or 1,
+                        help='trainings/evaluations run side by side (default: one per core)')
     parser.add_argument('--no-check', action='store_true',
                         help='exit 0 even when a target of the experiment is missed')
     return parser.parse_args(argv)
@@ -60,24 +66,52 @@ def log(msg: str) -> None:
     print(f'[main job {time.strftime("%H:%M:%S")}] {msg}', flush=True)
 
 
-def run(cmd: List[str], log_path: str) -> None:
-    """Run a repo tool, streaming its progress lines and keeping the whole output in a log file."""
-    log('$ ' + ' '.join(osp.relpath(c, REPO) if osp.isabs(c) and c.startswith(REPO) else c
-                        for c in cmd))
+def _progress_line(line: str) -> bool:
+    """Whether a line of a tool's output is worth showing on the console."""
+    if 'Epoch(val) [' in line:
+        return '/positive' in line  # the metric line of a validation, not its progress
+    if 'Epoch(train)' in line:
+        return '[10/' in line  # one line per epoch
+    return any(key in line for key in ('Saving checkpoint', 'SynthAVS in', 'Error', 'error:',
+                                       'wrote', 'cached'))
+
+
+def run(cmd: List[str], log_path: str, tag: str = '', threads: Optional[int] = None) -> None:
+    """Run a repo tool, streaming its progress lines and keeping the whole output in a log file.
+
+    Args:
+        threads (int, optional): Torch/OpenMP threads of the tool (default: torch's own choice).
+    """
+    log(f'{tag}$ ' + ' '.join(osp.relpath(c, REPO) if osp.isabs(c) and c.startswith(REPO) else c
+                              for c in cmd))
     os.makedirs(osp.dirname(log_path), exist_ok=True)
     env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    if threads:
+        env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     with open(log_path, 'w') as f:
         proc = subprocess.Popen([sys.executable] + cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, bufsize=1)
         for line in proc.stdout:
             f.write(line)
-            if any(key in line for key in ('Epoch(train)', 'Epoch(val) [', 'Saving checkpoint',
-                                           'SynthAVS in', 'Error', 'error:', 'videos', 'wrote')):
-                if 'Epoch(val) [' in line and '/positive' not in line:
-                    continue
-                print('    ' + line.rstrip()[-200:], flush=True)
+            if _progress_line(line):
+                text = line.rstrip().split(' - INFO - ')[-1]  # drop mmengine's time stamp
+                print(f'    {tag}{text[:150]}', flush=True)
         if proc.wait() != 0:
-            raise SystemExit(f'command failed (exit {proc.returncode}); see {log_path}')
+            raise SystemExit(f'{tag}command failed (exit {proc.returncode}); see {log_path}')
+
+
+def run_concurrently(jobs: List[Callable[[int], object]], workers: int) -> List:
+    """Run ``jobs`` (each called with its thread budget) ``workers`` at a time.
+
+    On a small CPU machine, several single-threaded trainings use the cores better than one
+    multi-threaded training (OpenMP threads of one process stall whenever another process takes
+    a core).
+    """
+    workers = max(1, min(workers, len(jobs)))
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(job, threads) for job in jobs]
+        return [future.result() for future in futures]
 
 
 def data_root_overrides(config: str, data_root: str) -> List[str]:
@@ -103,7 +137,8 @@ def last_epoch_checkpoint(work_dir: str, epochs: int) -> str:
     return osp.join(work_dir, f'epoch_{epochs}.pth')
 
 
-def train(name: str, config: str, work_dir: str, options: List[str], epochs: int) -> str:
+def train(name: str, config: str, work_dir: str, options: List[str], epochs: int,
+          threads: Optional[int] = None) -> str:
     ckpt = last_epoch_checkpoint(work_dir, epochs)
     if osp.isfile(ckpt):
         log(f'{name}: {osp.relpath(ckpt, REPO)} exists, training skipped')
@@ -111,19 +146,39 @@ def train(name: str, config: str, work_dir: str, options: List[str], epochs: int
     cmd = [osp.join(REPO, 'tools/train.py'), config, '--work-dir', work_dir]
     if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
         cmd.append('--resume')  # an interrupted run continues from its last checkpoint
-    run(cmd + ['--cfg-options'] + options, osp.join(work_dir, 'train_stdout.log'))
+    run(cmd + ['--cfg-options'] + options, osp.join(work_dir, 'train_stdout.log'), f'[{name}] ',
+        threads)
     return ckpt
 
 
 def evaluate(name: str, config: str, ckpt: str, out_dir: str, options: List[str],
-             gate_thr: float) -> Dict:
+             gate_thr: float, threads: Optional[int] = None) -> Dict:
     table = osp.join(out_dir, 'robust_metrics.json')
     if not osp.isfile(table) or osp.getmtime(table) < osp.getmtime(ckpt):
         run([osp.join(REPO, 'tools/test.py'), config, ckpt, '--work-dir', out_dir, '--show-dir',
              'vis', '--cfg-options', f'test_evaluator.gate_thr={gate_thr}'] + options,
-            osp.join(out_dir, 'test_stdout.log'))
+            osp.join(out_dir, 'test_stdout.log'), f'[{name}] ', threads)
     with open(table) as f:
         return json.load(f)
+
+
+def calibrate(config: str, ckpt: str, out_dir: str, options: List[str]) -> float:
+    """Gate threshold chosen on the val split from the conditions met in training.
+
+    Only positives, silence and off-screen pairs are used: noise and the unseen recordings stay
+    held out for the test, as in the benchmark.
+    """
+    summary = osp.join(out_dir, 'gate_calibration.json')
+    if not osp.isfile(summary) or osp.getmtime(summary) < osp.getmtime(ckpt):
+        log('4/5 calibrate the gate on val (positive, silence, off-screen)')
+        run([osp.join(REPO, 'tools/analysis_tools/calibrate_gate.py'), config, ckpt, '--work-dir',
+             out_dir, '--no-progress', '--cfg-options'] + options +
+            ['val_dataloader.dataset.conditions=[positive,silence,offscreen]'],
+            osp.join(out_dir, 'calibrate_stdout.log'), '[calibration] ')
+    with open(summary) as f:
+        thr = float(json.load(f)['calibration']['gate_thr'])
+    log(f'gate threshold: {thr:g} ({osp.relpath(summary, REPO)})')
+    return thr
 
 
 def save_initial_checkpoint(config: str, path: str, seed: int) -> str:
@@ -135,10 +190,19 @@ def save_initial_checkpoint(config: str, path: str, seed: int) -> str:
     from mmengine.registry import init_default_scope
     from mmengine.runner import set_random_seed
     from mmseg.registry import MODELS
+    from mmengine.logging import MMLogger
     init_default_scope('mmseg')
     set_random_seed(seed)
-    model = MODELS.build(Config.fromfile(config).model)
-    model.init_weights()
+    logger = MMLogger.get_instance('mmengine')
+    level = logger.level
+    logger.setLevel('WARNING')  # init_weights() logs every parameter's initialiser
+    try:
+        with warnings.catch_warnings():  # mmseg's build_loss deprecation notice
+            warnings.simplefilter('ignore')
+            model = MODELS.build(Config.fromfile(config).model)
+            model.init_weights()
+    finally:
+        logger.setLevel(level)
     os.makedirs(osp.dirname(path), exist_ok=True)
     torch.save(dict(state_dict=model.state_dict(), meta=dict(epoch=0)), path)
     return path
@@ -168,47 +232,60 @@ def main(argv=None) -> int:
         run([osp.join(REPO, 'tools/dataset_converters/make_robust_manifest.py'), data_root,
              '--subset', subset], osp.join(work_dir, 'logs', f'manifest_{subset}.log'))
 
+    from mmengine.config import Config
     results = {}
     for subset in args.subsets:
-        reports = {}
+        runs = {}
         for name in ('baseline', 'robust'):
             config = osp.join(REPO, f'configs/synth/{name}_synth_{subset}.py')
-            from mmengine.config import Config
             epochs = args.epochs or mode['epochs'] or Config.fromfile(config).train_cfg.max_epochs
             options = data_root_overrides(config, data_root) + [
                 f'train_cfg.max_epochs={epochs}', f'randomness.seed={args.seed}']
             if args.quick:
                 options += ['train_cfg.val_interval=1000']
-            run_dir = osp.join(work_dir, subset, name)
-            log(f'3/5 [{subset}] train {name} ({epochs} epochs)')
-            ckpt = train(name, config, run_dir, options, epochs)
-            log(f'4/5 [{subset}] evaluate {name} under every audio condition')
-            reports[name] = evaluate(name, config, ckpt, osp.join(run_dir, 'test'), options,
-                                     args.gate_thr)
-            if name == 'robust':
-                init = save_initial_checkpoint(config, osp.join(run_dir, 'init', 'init.pth'),
-                                               args.seed)
-                evaluate(name, config, init, osp.join(run_dir, 'init', 'test'), options,
-                         args.gate_thr)
-        results[subset] = reports
+            runs[name] = dict(config=config, options=options, epochs=epochs,
+                              work_dir=osp.join(work_dir, subset, name))
+        log(f'3/5 [{subset}] train the baseline and the robust model '
+            f'({runs["robust"]["epochs"]} epochs, side by side)')
+        ckpts = dict(zip(runs, run_concurrently([
+            partial(train, name, r['config'], r['work_dir'], r['options'], r['epochs'])
+            for name, r in runs.items()], args.jobs)))
+        robust = runs['robust']
+        init = save_initial_checkpoint(robust['config'],
+                                       osp.join(robust['work_dir'], 'init', 'init.pth'), args.seed)
+        gate_thr = args.gate_thr
+        if gate_thr is None:
+            gate_thr = calibrate(robust['config'], ckpts['robust'],
+                                 osp.join(robust['work_dir'], 'calibration'), robust['options'])
+        log(f'4/5 [{subset}] evaluate under every audio condition (and the robust model at '
+            'initialisation, for the similarity histogram before training)')
+        evaluations = [(name, runs[name], ckpts[name], osp.join(runs[name]['work_dir'], 'test'))
+                       for name in runs]
+        evaluations.append(('robust-init', robust, init, osp.join(robust['work_dir'], 'init',
+                                                                 'test')))
+        reports = run_concurrently([
+            partial(evaluate, name, r['config'], ckpt, out, r['options'], gate_thr)
+            for name, r, ckpt, out in evaluations], args.jobs)
+        results[subset] = dict(baseline=reports[0], robust=reports[1], gate_thr=gate_thr)
 
     log('5/5 comparison')
-    summary = dict(data_root=data_root, quick=args.quick, gate_thr=args.gate_thr, subsets={})
+    summary = dict(data_root=data_root, quick=args.quick, subsets={})
     all_ok = True
     for subset, reports in results.items():
+        gate_thr = reports['gate_thr']
         rows = comparison_rows(reports['baseline'], reports['robust'])
         checks = check_targets(reports['baseline'], reports['robust'])
         all_ok &= all(c['ok'] for c in checks if c['required'])
         print(f'\nSynthAVS {subset.upper()}: positive-only baseline vs. debiased model '
-              f'(gate: similarity >= {args.gate_thr})')
+              f'(gate: similarity >= {gate_thr:g})')
         print(format_comparison_table(rows))
         print('targets:')
         for c in checks:
             status = 'ok' if c['ok'] else ('MISSED' if c['required'] else 'not met')
             print(f"  [{status}] {c['name']}: {c['value']:.4f} ({c['rule']})")
-        summary['subsets'][subset] = dict(rows=rows, targets=checks)
+        summary['subsets'][subset] = dict(rows=rows, targets=checks, gate_thr=gate_thr)
         with open(osp.join(work_dir, f'comparison_{subset}.md'), 'w') as f:
-            f.write(format_comparison_markdown(rows, checks, subset, args.gate_thr))
+            f.write(format_comparison_markdown(rows, checks, subset, gate_thr))
         _plots(work_dir, subset, reports)
     with open(osp.join(work_dir, 'comparison.json'), 'w') as f:
         json.dump(summary, f, indent=2, sort_keys=True)
@@ -221,13 +298,29 @@ def main(argv=None) -> int:
 
 
 def _plots(work_dir: str, subset: str, reports: Dict) -> None:
+    """Per-condition bars of both models, and the figures of the test runs gathered in plots/."""
+    import shutil
     from mmavs.visualization import plot_condition_bars
     out = osp.join(work_dir, 'plots')
-    for name, report in reports.items():
+    for name in ('baseline', 'robust'):
         for key in ('no_gate', 'gated'):
-            if key in report:
-                plot_condition_bars(report[key], osp.join(out, f'{subset}_{name}_{key}_bars.png'),
+            if key in reports[name]:
+                plot_condition_bars(reports[name][key],
+                                    osp.join(out, f'{subset}_{name}_{key}_bars.png'),
                                     title=f'{subset.upper()} {name} ({key.replace("_", " ")})')
+    figures = {  # written by the test runs' RobustVisualizationHook (--show-dir vis)
+        f'{subset}_baseline_overlays.png': ('baseline', 'test', 'overlays.png'),
+        f'{subset}_robust_overlays.png': ('robust', 'test', 'overlays.png'),
+        f'{subset}_similarity_before_training.png': ('robust', 'init', 'test', 'similarity_hist.png'),
+        f'{subset}_similarity_after_training.png': ('robust', 'test', 'similarity_hist.png'),
+        f'{subset}_gate_calibration.png': ('robust', 'calibration', 'gate_calibration.png'),
+    }
+    for name, parts in figures.items():
+        src = osp.join(work_dir, subset, *parts[:-1], 'vis', parts[-1])
+        if parts[1] == 'calibration':
+            src = osp.join(work_dir, subset, *parts)
+        if osp.isfile(src):
+            shutil.copyfile(src, osp.join(out, name))
 
 
 if __name__ == '__main__':

@@ -8,13 +8,16 @@ Examples::
     python tools/test.py CONFIG CHECKPOINT --gate-thr 0.5      # gate masks by similarity
     bash tools/dist_test.sh CONFIG CHECKPOINT 2
 
-The robust metric writes its table (``robust_table.json`` / ``.md``) into the work dir.
+The robust metric writes its table (``robust_metrics.json`` / ``.md``) into the work dir. Without
+``--gate-thr``, a threshold stored in the checkpoint's meta by
+``tools/analysis_tools/calibrate_gate.py`` is used.
 """
 import argparse
 import os
 import os.path as osp
 
 import mmavs  # noqa: F401  (environment fixes + registration; before mmengine builds anything)
+from mmavs.apis import read_gate_thr
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
@@ -34,7 +37,7 @@ def parse_args(argv=None):
     parser.add_argument('--wait-time', type=float, default=2, help='interval of --show (s)')
     parser.add_argument('--gate-thr', type=float, default=None,
                         help='similarity-probability threshold for mask gating at inference '
-                        '(overrides the model config and checkpoint meta)')
+                        '(default: the checkpoint meta\'s calibrated gate_thr, else the config)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the config, key=value pairs')
@@ -65,16 +68,21 @@ def build_config(args) -> Config:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
-    if args.gate_thr is not None:
+    gate_thr = args.gate_thr
+    if gate_thr is None:  # a threshold calibrated by tools/analysis_tools/calibrate_gate.py
+        gate_thr = read_gate_thr(args.checkpoint)
+        if gate_thr is not None:
+            print(f'gating with the calibrated threshold {gate_thr} of {args.checkpoint}')
+    if gate_thr is not None:
         if cfg.model.get('similarity_head') is None:
             raise SystemExit(f'--gate-thr: the model of {args.config} has no similarity head, '
                              'so there is no similarity score to gate by')
-        cfg.model.gate_thr = args.gate_thr
+        cfg.model.gate_thr = gate_thr
     for evaluator in _evaluators(cfg):
         if evaluator.get('type') == 'RobustAVSMetric':
             evaluator.setdefault('output_dir', cfg.work_dir)
-            if args.gate_thr is not None:
-                evaluator.gate_thr = args.gate_thr
+            if gate_thr is not None:
+                evaluator.gate_thr = gate_thr
     if args.show or args.show_dir:
         hooks = cfg.default_hooks
         hooks.visualization = ConfigDict(

@@ -88,21 +88,28 @@ def _fmt(value: float) -> str:
     return '-' if value is None or value != value else f'{value:.4f}'
 
 
-def format_comparison_table(rows: List[Dict]) -> str:
-    """A fixed-width text table of :func:`comparison_rows` (global row: G-mIoU, G-F, G-FPR)."""
-    header = ['condition', 'model', 'mIoU', 'F', 'FPR', 'false alarm']
-    body = [[r['condition'], r['model']] + [_fmt(r[m]) for m in METRICS] for r in rows]
+def format_grouped_table(header: Sequence[str], body: Sequence[Sequence[str]],
+                         title: str = '') -> str:
+    """A fixed-width text table whose rows are grouped (ruled off) by their first cell."""
     widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
-    line = '+'.join('-' * (w + 2) for w in widths)
-    out = [line, ' | '.join(h.ljust(w) for h, w in zip(header, widths)), line]
+    line = '-+-'.join('-' * w for w in widths)
+    out = ([title] if title else []) + [
+        line, ' | '.join(h.ljust(w) for h, w in zip(header, widths)), line]
     previous = None
     for row in body:
         if previous is not None and row[0] != previous:
             out.append(line)
-        out.append(' | '.join(x.ljust(w) for x, w in zip(row, widths)))
+        out.append(' | '.join(str(x).ljust(w) for x, w in zip(row, widths)))
         previous = row[0]
     out.append(line)
     return '\n'.join(out)
+
+
+def format_comparison_table(rows: List[Dict]) -> str:
+    """A fixed-width text table of :func:`comparison_rows` (global row: G-mIoU, G-F, G-FPR)."""
+    header = ['condition', 'model', 'mIoU', 'F', 'FPR', 'false alarm']
+    body = [[r['condition'], r['model']] + [_fmt(r[m]) for m in METRICS] for r in rows]
+    return format_grouped_table(header, body)
 
 
 def format_comparison_markdown(rows: List[Dict], checks: List[Dict], subset: str,

@@ -1,5 +1,9 @@
 # Copyright (c) mmavs contributors. All rights reserved.
 """Figures of robust AVS results: overlays, per-condition bars, similarity histograms."""
-from .plots import (overlay_grid, overlay_mask, plot_condition_bars, plot_similarity_histogram)
+from .plots import (figure_to_array, overlay_grid, overlay_mask, plot_condition_bars,
+                    plot_similarity_histogram, similarity_histogram_figure)
 
-__all__ = ['overlay_mask', 'overlay_grid', 'plot_condition_bars', 'plot_similarity_histogram']
+__all__ = [
+    'overlay_mask', 'overlay_grid', 'plot_condition_bars', 'plot_similarity_histogram',
+    'similarity_histogram_figure', 'figure_to_array'
+]

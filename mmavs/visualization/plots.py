@@ -182,6 +182,59 @@ def plot_condition_bars(table: Mapping,
     return _save(fig, out_path)
 
 
+def similarity_histogram_figure(pos_scores: Sequence[float],
+                                neg_scores: Union[Sequence[float], Dict[str, Sequence[float]]],
+                                title: str = 'Audio-visual similarity: positive vs. negative pairs',
+                                bins: int = 40,
+                                threshold: Optional[float] = None,
+                                where: str = '') -> Figure:
+    """The figure of :func:`plot_similarity_histogram` (for callers that need pixels, not a file).
+
+    Args:
+        where (str): Context for the error message when there are no scores.
+    """
+    groups = {'positive': np.asarray(pos_scores, dtype=np.float64).ravel()}
+    if isinstance(neg_scores, Mapping):
+        for name, scores in neg_scores.items():
+            groups[name] = np.asarray(scores, dtype=np.float64).ravel()
+    else:
+        groups['negative'] = np.asarray(neg_scores, dtype=np.float64).ravel()
+    groups = {k: v[~np.isnan(v)] for k, v in groups.items()}
+    if not any(v.size for v in groups.values()):
+        raise ValueError(f'expected similarity scores{where}, found none')
+    fig = Figure(figsize=(6.0, 3.6), dpi=100)
+    ax = fig.add_subplot(1, 1, 1)
+    edges = np.linspace(0, 1, bins + 1)
+    # Positives are green; negatives take the other tab10 colours (never green).
+    negative_colors = iter(['#d62728', '#1f77b4', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2',
+                            '#7f7f7f', '#bcbd22', '#17becf'] * 4)
+    for name, scores in groups.items():
+        if scores.size == 0:
+            continue
+        ax.hist(scores,
+                bins=edges,
+                density=True,
+                alpha=0.45,
+                label=f'{name} (n={scores.size})',
+                color='#2ca02c' if name == 'positive' else next(negative_colors))
+    if threshold is not None:
+        ax.axvline(threshold, color='k', linestyle='--', linewidth=1, label=f'gate {threshold:g}')
+    ax.set_xlim(0, 1)
+    ax.set_xlabel('similarity probability')
+    ax.set_ylabel('density')
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def figure_to_array(fig: Figure) -> np.ndarray:
+    """Render a figure to an RGB ``[H, W, 3]`` uint8 array (e.g. for ``visualizer.add_image``)."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
 def plot_similarity_histogram(pos_scores: Sequence[float],
                               neg_scores: Union[Sequence[float], Dict[str, Sequence[float]]],
                               out_path: str,
@@ -202,33 +255,6 @@ def plot_similarity_histogram(pos_scores: Sequence[float],
     Returns:
         str: ``out_path``.
     """
-    groups = {'positive': np.asarray(pos_scores, dtype=np.float64).ravel()}
-    if isinstance(neg_scores, Mapping):
-        for name, scores in neg_scores.items():
-            groups[name] = np.asarray(scores, dtype=np.float64).ravel()
-    else:
-        groups['negative'] = np.asarray(neg_scores, dtype=np.float64).ravel()
-    groups = {k: v[~np.isnan(v)] for k, v in groups.items()}
-    if not any(v.size for v in groups.values()):
-        raise ValueError(f'expected similarity scores for {out_path}, found none')
-    fig = Figure(figsize=(6.0, 3.6), dpi=100)
-    ax = fig.add_subplot(1, 1, 1)
-    edges = np.linspace(0, 1, bins + 1)
-    for name, scores in groups.items():
-        if scores.size == 0:
-            continue
-        ax.hist(scores,
-                bins=edges,
-                density=True,
-                alpha=0.45,
-                label=f'{name} (n={scores.size})',
-                color='#2ca02c' if name == 'positive' else None)
-    if threshold is not None:
-        ax.axvline(threshold, color='k', linestyle='--', linewidth=1, label=f'gate {threshold:g}')
-    ax.set_xlim(0, 1)
-    ax.set_xlabel('similarity probability')
-    ax.set_ylabel('density')
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    fig = similarity_histogram_figure(pos_scores, neg_scores, title, bins, threshold,
+                                      where=f' for {out_path}')
     return _save(fig, out_path)

@@ -25,25 +25,28 @@ test_pipeline = [
     dict(type='PackAVSegInputs'),
 ]
 
+# num_workers=0: on a 2-core CPU machine, loader processes compete with the model's threads for
+# the cores (measured: 0.31 s/iter with 0 workers, 0.73 s/iter with 1 worker); raise it on
+# bigger machines.
 train_dataloader = dict(
     batch_size=16,
-    num_workers=2,
-    persistent_workers=True,
+    num_workers=0,
+    persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
+    num_workers=0,
+    persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type, data_root=data_root, split='val', pipeline=test_pipeline,
         test_mode=True))
 test_dataloader = dict(
     batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
+    num_workers=0,
+    persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type, data_root=data_root, split='test', pipeline=test_pipeline,

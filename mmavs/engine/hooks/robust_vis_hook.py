@@ -12,8 +12,8 @@
   when the model has a similarity head.
 
 The clips are the first ``num_clips`` distinct ``video_id`` of the test dataset (so every rank
-picks the same ones; samples without a ``video_id`` are not drawn); with DDP each rank collects its own samples and the main process merges them
-(``mmengine.dist.all_gather_object``).
+picks the same ones; samples without a ``video_id`` are not drawn); with DDP each rank collects
+its own samples and the main process merges them (``mmengine.dist.all_gather_object``).
 """
 import os.path as osp
 from collections import defaultdict

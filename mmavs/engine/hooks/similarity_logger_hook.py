@@ -63,28 +63,17 @@ def similarity_histogram(records: Sequence[Record], bins: int = 20,
     Returns:
         np.ndarray: ``[H, W, 3]`` uint8 image.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(5, 3.5), dpi=100)
-    canvas = FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    groups: Dict[str, List[float]] = {}
+    from mmavs.visualization import figure_to_array, similarity_histogram_figure
+    positives: List[float] = []
+    negatives: Dict[str, List[float]] = {}
     for prob, label, cond in records:
-        key = 'positive' if label == 1 else f'negative: {cond}'
-        groups.setdefault(key, []).append(prob)
-    for key in sorted(groups, key=lambda k: (k != 'positive', k)):
-        ax.hist(groups[key], bins=edges, alpha=0.5, label=f'{key} (n={len(groups[key])})')
-    ax.set_xlim(0.0, 1.0)
-    ax.set_xlabel('similarity probability')
-    ax.set_ylabel('samples')
-    ax.set_title(title)
-    if groups:
-        ax.legend(fontsize='small')
-    fig.tight_layout()
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+        if label == 1:
+            positives.append(prob)
+        else:
+            negatives.setdefault(cond, []).append(prob)
+    fig = similarity_histogram_figure(positives, dict(sorted(negatives.items())), title, bins,
+                                      where=' for the similarity histogram')
+    return figure_to_array(fig)
 
 
 def records_from_samples(samples: Optional[Sequence]) -> List[Record]:

@@ -1,0 +1,31 @@
+# Copyright (c) mmavs contributors. All rights reserved.
+"""Fixtures of the API tests: the tiny CPU model (random weights) and its checkpoint."""
+import pytest
+import torch
+from apis_helpers import CONFIG
+
+
+@pytest.fixture(autouse=True, scope='module')
+def one_torch_thread():
+    """One intra-op thread: stable and fast on a shared 2-core machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope='module')
+def tiny_checkpoint(tmp_path_factory):
+    """A checkpoint of the randomly initialised tiny model (seeded), without gate meta."""
+    from mmavs.apis import init_avs_model
+    torch.manual_seed(0)
+    model = init_avs_model(CONFIG)
+    path = tmp_path_factory.mktemp('apis_ckpt') / 'tiny.pth'
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(epoch=0)), path)
+    return path
+
+
+@pytest.fixture(scope='module')
+def tiny_model(tiny_checkpoint):
+    from mmavs.apis import init_avs_model
+    return init_avs_model(CONFIG, str(tiny_checkpoint))

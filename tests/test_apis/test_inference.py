@@ -1,0 +1,177 @@
+# Copyright (c) mmavs contributors. All rights reserved.
+"""mmavs.apis.inference: model loading, the audio of each frame, the inference pipeline."""
+import math
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from apis_helpers import CONFIG
+from mmengine.config import Config
+
+from mmavs.apis import (example_indices, frame_audio_examples, inference_avs,
+                        inference_pipeline_cfg, init_avs_model, read_gate_thr)
+from mmavs.audio import waveform_to_examples
+
+SR = 16000
+
+
+def _frames(shapes, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for h, w in shapes]
+
+
+# ---------------------------------------------------------------------------- audio per frame
+def test_example_indices_take_the_second_of_each_frame():
+    assert example_indices([0, 0.5, 0.999, 1.0, 2.5, 7]).tolist() == [0, 0, 0, 1, 2, 7]
+
+
+def test_frame_audio_is_the_training_featurisation():
+    wave = np.random.default_rng(1).uniform(-0.3, 0.3, 3 * SR).astype(np.float32)
+    expected = waveform_to_examples(wave, SR, num_examples=3)
+    got = frame_audio_examples(wave, [0, 1, 2], sample_rate=SR)
+    assert torch.equal(got, expected)
+    # Two frames per second share the example of their second.
+    got = frame_audio_examples(wave, [0, 0.5, 1, 1.5], sample_rate=SR)
+    assert torch.equal(got, expected[[0, 0, 1, 1]])
+
+
+def test_frames_beyond_the_clip_repeat_its_last_example():
+    wave = np.random.default_rng(2).uniform(-0.3, 0.3, 3 * SR).astype(np.float32)
+    got = frame_audio_examples(wave, [0, 3, 4], sample_rate=SR)
+    last = waveform_to_examples(wave, SR, num_examples=3)[2]
+    assert torch.equal(got[1], last) and torch.equal(got[2], last)
+
+
+def test_no_audio_is_digital_silence():
+    got = frame_audio_examples(None, [0, 1, 2])
+    assert got.shape == (3, 96, 64)
+    assert torch.allclose(got, torch.full_like(got, math.log(0.01)))
+
+
+def test_int16_and_stereo_waveforms_are_normalised_and_mixed():
+    wave = np.random.default_rng(3).uniform(-0.5, 0.5, 2 * SR).astype(np.float32)
+    pcm = np.round(wave * 32768).clip(-32768, 32767).astype(np.int16)
+    assert torch.allclose(frame_audio_examples(pcm, [0, 1], SR),
+                          frame_audio_examples(pcm.astype(np.float32) / 32768, [0, 1], SR))
+    stereo = np.stack([wave, np.zeros_like(wave)], axis=1)
+    assert torch.allclose(frame_audio_examples(stereo, [0, 1], SR),
+                          frame_audio_examples(wave / 2, [0, 1], SR), atol=1e-5)
+
+
+def test_waveform_without_sample_rate_is_an_error():
+    with pytest.raises(ValueError, match='sample_rate'):
+        frame_audio_examples(np.zeros(SR, np.float32), [0])
+
+
+# ---------------------------------------------------------------------------- pipeline
+def test_inference_pipeline_unwraps_the_robust_dataset_and_drops_file_transforms():
+    pipeline = inference_pipeline_cfg(Config.fromfile(str(CONFIG)))
+    names = [t['type'] for t in pipeline]
+    assert names[0] == 'LoadImageFromNDArray' and names[-1] == 'PackAVSegInputs'
+    assert 'Resize' in names
+    for dropped in ('AddNegativeAudio', 'LoadAVSMask', 'LoadAVSAudio', 'LoadImageFromFile'):
+        assert dropped not in names
+
+
+# ---------------------------------------------------------------------------- model loading
+def test_gate_threshold_precedence(tmp_path, tiny_checkpoint):
+    ckpt = torch.load(tiny_checkpoint, weights_only=False)
+    ckpt['meta']['gate_thr'] = 0.37
+    path = tmp_path / 'gated.pth'
+    torch.save(ckpt, path)
+    assert read_gate_thr(str(path)) == pytest.approx(0.37)
+    assert read_gate_thr(str(tiny_checkpoint)) is None
+    assert init_avs_model(CONFIG, str(tiny_checkpoint)).gate_thr is None
+    assert init_avs_model(CONFIG, str(path)).gate_thr == pytest.approx(0.37)
+    assert init_avs_model(CONFIG, str(path), gate_thr=0.8).gate_thr == pytest.approx(0.8)
+    model = init_avs_model(CONFIG, str(tiny_checkpoint), cfg_options={'model.gate_thr': 0.6})
+    assert model.gate_thr == pytest.approx(0.6)
+
+
+def test_gate_threshold_needs_a_similarity_head(tiny_checkpoint):
+    with pytest.raises(ValueError, match='similarity head'):
+        init_avs_model(CONFIG, gate_thr=0.5, cfg_options={'model.similarity_head': None})
+    with pytest.raises(ValueError, match=r'\[0, 1\]'):
+        init_avs_model(CONFIG, gate_thr=1.5)
+
+
+def test_mismatched_or_missing_checkpoint_names_the_file(tmp_path, tiny_checkpoint):
+    state = torch.load(tiny_checkpoint, weights_only=False)['state_dict']
+    state.pop(next(iter(state)))
+    path = tmp_path / 'broken.pth'
+    torch.save(dict(state_dict=state), path)
+    with pytest.raises(ValueError, match='broken.pth'):
+        init_avs_model(CONFIG, str(path))
+    with pytest.raises(FileNotFoundError, match='nothere.pth'):
+        init_avs_model(CONFIG, str(tmp_path / 'nothere.pth'))
+
+
+def test_checkpoint_weights_are_loaded(tiny_checkpoint):
+    torch.manual_seed(123)  # a different random init
+    model = init_avs_model(CONFIG, str(tiny_checkpoint))
+    state = torch.load(tiny_checkpoint, weights_only=False)['state_dict']
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, state[key]), key
+
+
+# ---------------------------------------------------------------------------- inference
+def test_predictions_have_each_frames_original_size(tiny_model):
+    frames = _frames([(48, 64), (40, 40), (90, 30)])
+    results = inference_avs(tiny_model, frames, None)
+    assert len(results) == 3
+    for frame, result in zip(frames, results):
+        size = frame.shape[:2]
+        assert tuple(result.seg_logits.data.shape) == (1, ) + size
+        assert tuple(result.pred_sem_seg.data.shape) == (1, ) + size
+        assert 0.0 <= float(result.pred_similarity) <= 1.0
+        assert torch.equal(result.pred_sem_seg.data,
+                           (result.seg_logits.data.sigmoid() > 0.5).long())
+
+
+def test_paths_and_arrays_give_the_same_prediction_whatever_the_batch(tmp_path, tiny_model):
+    frames = _frames([(56, 56)] * 3, seed=4)
+    paths = []
+    for i, frame in enumerate(frames):
+        paths.append(str(tmp_path / f'f{i}.png'))
+        cv2.imwrite(paths[-1], frame)
+    wave = np.random.default_rng(5).uniform(-0.2, 0.2, 3 * SR).astype(np.float32)
+    a = inference_avs(tiny_model, frames, wave, sample_rate=SR, batch_size=8)
+    b = inference_avs(tiny_model, paths, wave, sample_rate=SR, batch_size=1)
+    for x, y in zip(a, b):
+        assert torch.allclose(x.seg_logits.data, y.seg_logits.data, atol=1e-5)
+        assert torch.allclose(x.pred_similarity, y.pred_similarity, atol=1e-6)
+    assert [r.metainfo['audio_example'] for r in a] == [0, 1, 2]
+
+
+def test_audio_changes_the_similarity_and_silence_equals_no_audio(tiny_model):
+    frames = _frames([(64, 64)] * 2, seed=6)
+    loud = np.random.default_rng(7).normal(0, 0.3, 2 * SR).clip(-1, 1).astype(np.float32)
+    with_audio = inference_avs(tiny_model, frames, loud, sample_rate=SR)
+    silent = inference_avs(tiny_model, frames, None)
+    zeros = inference_avs(tiny_model, frames, np.zeros(2 * SR, np.float32), sample_rate=SR)
+    assert not torch.allclose(with_audio[0].pred_similarity, silent[0].pred_similarity)
+    for s, z in zip(silent, zeros):
+        assert torch.equal(s.seg_logits.data, z.seg_logits.data)
+
+
+def test_gating_empties_masks_but_never_the_logits(tiny_checkpoint):
+    frames = _frames([(64, 64)] * 2, seed=8)
+    free = inference_avs(init_avs_model(CONFIG, str(tiny_checkpoint)), frames, None)
+    gated = inference_avs(init_avs_model(CONFIG, str(tiny_checkpoint), gate_thr=1.0), frames,
+                          None)
+    for f, g in zip(free, gated):
+        assert torch.equal(f.seg_logits.data, g.seg_logits.data)
+        assert g.metainfo['gated'] and int(g.pred_sem_seg.data.sum()) == 0
+    assert sum(int(f.pred_sem_seg.data.sum()) for f in free) > 0
+
+
+def test_bad_frames_are_reported(tmp_path, tiny_model):
+    bad = tmp_path / 'broken.png'
+    bad.write_bytes(b'not a png')
+    with pytest.raises(ValueError, match='broken.png'):
+        inference_avs(tiny_model, [str(bad)], None)
+    with pytest.raises(ValueError, match='uint8'):
+        inference_avs(tiny_model, [np.zeros((8, 8, 3), np.float32)], None)
+    with pytest.raises(ValueError, match='one time per frame'):
+        inference_avs(tiny_model, _frames([(8, 8)]), None, frame_times=[0, 1])
