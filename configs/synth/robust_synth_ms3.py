@@ -9,7 +9,7 @@ _base_ = [
 # held out).
 neg_ratios = dict(offscreen=0.3, silence=0.1)
 train_dataloader = dict(dataset=dict(neg_ratios=neg_ratios))
-max_epochs = 50
+max_epochs = 60
 optim_wrapper = dict(optimizer=dict(lr=1e-3, weight_decay=0.01), clip_grad=dict(max_norm=5.0))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=2),
