@@ -5,13 +5,9 @@ import torch
 from apis_helpers import CONFIG
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_torch_thread():
-    """One intra-op thread: stable and fast on a shared 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+@pytest.fixture(autouse=True)
+def _single_thread(one_torch_thread):
+    """Every API test runs with one torch thread (see ``tests/conftest.py``)."""
 
 
 @pytest.fixture(scope='module')

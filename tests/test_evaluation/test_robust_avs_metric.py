@@ -91,7 +91,6 @@ def test_streaming_equals_functional():
     out = _run(RobustAVSMetric(), frames, batch_size=5)
     for cond in CONDITIONS:
         logits = torch.stack([f[1] for f in frames if f[0] == cond])
-        gt = torch.stack([f[2] for f in frames if f[0] == cond])
         assert out[f'{cond}/FPR'] == pytest.approx(F.false_positive_rate(logits))
         assert out[f'{cond}/false_alarm'] == pytest.approx(F.false_alarm_rate(logits))
     pos_logits = torch.stack([f[1] for f in frames if f[0] == 'positive'])

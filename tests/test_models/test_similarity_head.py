@@ -8,6 +8,8 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
+from mmavs.models.heads import SimilarityHead
+
 
 def samples(labels):
     return [SegDataSample(metainfo=dict(img_path=f'f{i}.png', is_sounding=label))
@@ -87,3 +89,24 @@ def test_errors_name_the_problem():
     with pytest.raises(ValueError, match='embed_dims must equal'):
         MODELS.build(dict(type='SimilarityHead', visual_channels=6, embed_dims=4,
                           project_visual=False))
+
+
+def test_max_pooling_scores_the_best_matching_region():
+    """A small region that matches the sound decides the 'max' score; 'avg' dilutes it."""
+    heads = {}
+    for pooling in ('avg', 'max'):
+        head = SimilarityHead(visual_channels=4, audio_channels=4, embed_dims=4,
+                              project_visual=False, scale=1.0, bias=0.0, learnable=False,
+                              pooling=pooling)
+        with torch.no_grad():
+            head.audio_proj.weight.copy_(torch.eye(4))
+            head.audio_proj.bias.zero_()
+        heads[pooling] = head
+    visual = torch.zeros(1, 4, 3, 3)
+    visual[0, 1] = 1.0  # a large region of another object everywhere ...
+    visual[0, :, 0, 0] = torch.tensor([1.0, 0.0, 0.0, 0.0])  # ... and one region like the sound
+    audio = torch.tensor([[2.0, 0.0, 0.0, 0.0]])
+    assert heads['max'](visual, audio).item() == pytest.approx(1.0)
+    assert heads['avg'](visual, audio).item() < 0.5
+    with pytest.raises(ValueError, match='pooling'):
+        SimilarityHead(visual_channels=4, pooling='median')

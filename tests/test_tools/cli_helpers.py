@@ -1,5 +1,6 @@
 # Copyright (c) mmavs contributors. All rights reserved.
 """Helpers of the CLI tests: a tiny robust config on a given data root and a tool runner."""
+import importlib.util
 import os
 import subprocess
 import sys
@@ -36,3 +37,12 @@ def run_tool(args, cwd=None, timeout=300):
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
     return subprocess.run([sys.executable] + [str(a) for a in args], cwd=cwd or REPO, env=env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def load_tool(relpath: str):
+    """Import a repo script by path, to call its ``main(argv)`` or functions in this process."""
+    path = REPO / relpath
+    spec = importlib.util.spec_from_file_location('tool_' + path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

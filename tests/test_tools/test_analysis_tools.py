@@ -1,32 +1,18 @@
 # Copyright (c) mmavs contributors. All rights reserved.
 """tools/analysis_tools end to end on tiny data: calibration, similarity plot, comparison,
 benchmark, and the benchmark suite's table."""
-import importlib.util
 import json
 import math
 
 import pytest
 import torch
-from cli_helpers import REPO, run_tool, write_tiny_config
+from cli_helpers import REPO, load_tool, run_tool, write_tiny_config
 
 from mmavs.apis import init_avs_model, read_gate_thr
 
 
-def load_script(relpath: str):
-    """Import a script by path, to call its functions in this process."""
-    path = REPO / relpath
-    spec = importlib.util.spec_from_file_location('script_' + path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
-
-@pytest.fixture(autouse=True, scope='module')
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures('one_torch_thread')
 
 
 @pytest.fixture(scope='module')
@@ -43,7 +29,7 @@ def tiny_run(tiny_synth_root, tmp_path_factory):
 
 def test_calibrate_gate_writes_plot_threshold_and_checkpoint(tmp_path, capsys, tiny_run):
     cfg, ckpt = tiny_run
-    tool = load_script('tools/analysis_tools/calibrate_gate.py')
+    tool = load_tool('tools/analysis_tools/calibrate_gate.py')
     out_ckpt = tmp_path / 'gated.pth'
     summary = tool.main([str(cfg), str(ckpt), '--work-dir', str(tmp_path / 'calib'),
                          '--out-ckpt', str(out_ckpt), '--no-progress'])
@@ -71,7 +57,7 @@ def test_calibrate_gate_writes_plot_threshold_and_checkpoint(tmp_path, capsys, t
 
 def test_plot_similarity_writes_the_histogram_and_prints_auc(tmp_path, capsys, tiny_run):
     cfg, ckpt = tiny_run
-    tool = load_script('tools/analysis_tools/plot_similarity.py')
+    tool = load_tool('tools/analysis_tools/plot_similarity.py')
     out = tmp_path / 'sim.png'
     summary = tool.main([str(cfg), str(ckpt), '--out', str(out), '--no-progress'])
     printed = capsys.readouterr().out
@@ -115,7 +101,7 @@ def test_compare_results_puts_both_side_by_side(tmp_path):
 
 
 def test_compare_results_rejects_other_json(tmp_path, capsys):
-    tool = load_script('tools/analysis_tools/compare_results.py')
+    tool = load_tool('tools/analysis_tools/compare_results.py')
     good, bad = tmp_path / 'good.json', tmp_path / 'other.json'
     good.write_text(json.dumps(_results(0.7, 0.3)))
     bad.write_text(json.dumps({'mIoU': 0.5}))
@@ -126,7 +112,7 @@ def test_compare_results_rejects_other_json(tmp_path, capsys):
 
 def test_benchmark_prints_fps_and_throughput(capsys, tiny_run):
     cfg, _ = tiny_run
-    tool = load_script('tools/analysis_tools/benchmark.py')
+    tool = load_tool('tools/analysis_tools/benchmark.py')
     assert tool.config_sizes(load_config(cfg)) == ((112, 112), (112, 112))
     result = tool.main([str(cfg), '--mode', 'both', '--iters', '2', '--warmup', '1',
                         '--batch-size', '2', '--size', '64', '64'])
@@ -144,7 +130,7 @@ def load_config(path):
 
 
 def test_benchmark_suite_table_has_ratios_and_goals():
-    suite = load_script('benchmarks/run_all.py')
+    suite = load_tool('benchmarks/run_all.py')
     rows = suite.metrics_rows(dict(frames=6, frame_size=24, loop_frames=3))
     assert [r['goal'] for r in rows] == ['>= 20x', '>= 20x']
     for r in rows:

@@ -1,34 +1,20 @@
 # Copyright (c) mmavs contributors. All rights reserved.
 """tools/infer.py end to end: frames + wav, a video without audio track, gating, errors."""
 import csv
-import importlib.util
 
 import cv2
 import numpy as np
 import pytest
 import torch
-from cli_helpers import REPO, run_tool
+from cli_helpers import REPO, load_tool, run_tool
 from PIL import Image
 
 CONFIG = REPO / 'configs' / 'synth' / 'robust_synth_s4.py'
 S4 = 'Single-source/s4_data'
 
 
-def load_tool(relpath: str):
-    """Import a tool script by path, to call its ``main(argv)`` in this process."""
-    path = REPO / relpath
-    spec = importlib.util.spec_from_file_location('tool_' + path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
-
-@pytest.fixture(autouse=True, scope='module')
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures('one_torch_thread')
 
 
 @pytest.fixture(scope='module')

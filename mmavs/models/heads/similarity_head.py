@@ -83,6 +83,11 @@ class SimilarityHead(BaseModule):
         max_scale (float): Upper clamp of ``s`` (keeps the logit from exploding). Defaults to 100.
         loss_weight (float): Weight of the BCE. Defaults to 1.0.
         loss_name (str): Key of the loss. Defaults to ``'loss_sim'``.
+        pooling (str): ``'avg'`` (the authors'): cosine between the audio and the globally
+            average-pooled visual stage. ``'max'``: cosine between the audio and every position of
+            the (projected) visual stage, maximised over positions: the score asks whether *some*
+            region matches the sound, so a small sounding object beside a large silent one is
+            not averaged away. Defaults to ``'avg'``.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -98,8 +103,11 @@ class SimilarityHead(BaseModule):
                  max_scale: float = 100.0,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_sim',
+                 pooling: str = 'avg',
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if pooling not in ('avg', 'max'):
+            raise ValueError(f"SimilarityHead: pooling must be 'avg' or 'max', found {pooling!r}")
         if scale <= 0:
             raise ValueError(f'SimilarityHead: scale must be > 0, found {scale}')
         if not project_visual and embed_dims != visual_channels:
@@ -113,6 +121,7 @@ class SimilarityHead(BaseModule):
         self.max_scale = max_scale
         self.loss_weight = loss_weight
         self.loss_name = loss_name
+        self.pooling = pooling
         self.audio_proj = nn.Linear(audio_channels, embed_dims)
         self.visual_proj = (nn.Linear(visual_channels, embed_dims)
                             if project_visual else nn.Identity())
@@ -162,8 +171,17 @@ class SimilarityHead(BaseModule):
         if audio_emb.dim() != 2 or audio_emb.size(1) != self.audio_channels:
             raise ValueError(f'SimilarityHead: expected an audio embedding '
                              f'[B, {self.audio_channels}], found {tuple(audio_emb.shape)}')
-        visual = self.visual_proj(self.pool_visual(visual_feats))
         audio = self.audio_proj(audio_emb)
+        x = visual_feats if isinstance(visual_feats, Tensor) else visual_feats[self.in_index]
+        if self.pooling == 'max' and x.dim() == 4:
+            if x.size(1) != self.visual_channels:
+                raise ValueError(f'SimilarityHead: expected visual features [B, '
+                                 f'{self.visual_channels}, H, W] at in_index={self.in_index}, '
+                                 f'found {tuple(x.shape)}; check visual_channels/in_index')
+            visual = self.visual_proj(x.flatten(2).transpose(1, 2))  # [B, H*W, D]
+            cos = F.cosine_similarity(visual, audio.unsqueeze(1), dim=2, eps=1e-8)  # [B, H*W]
+            return self.scale * cos.amax(dim=1) + self.bias
+        visual = self.visual_proj(self.pool_visual(visual_feats))
         return scaled_cosine_logit(audio, visual, self.scale, self.bias)
 
     def loss(self, visual_feats: Union[Tensor, Sequence[Tensor]], audio_emb: Tensor,
