@@ -29,7 +29,8 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='where logs and the result table are written '
                         '(default: ./work_dirs/<config name>)')
-    parser.add_argument('--out', help='directory to save the predicted masks as PNG')
+    parser.add_argument('--out', help='directory to save the predicted masks as PNG '
+                        '(<out>/<condition>/<frame>.png, 0/255)')
     parser.add_argument('--show', action='store_true', help='show predictions in a window')
     parser.add_argument('--show-dir', help='directory for overlays, per-condition bar charts and '
                         'similarity histograms (relative to the work dir\'s timestamped log dir '
@@ -98,9 +99,9 @@ def build_config(args) -> Config:
             custom_hooks = list(cfg.get('custom_hooks', []))
             custom_hooks.append(dict(type='RobustVisualizationHook', show_dir=show_dir))
             cfg.custom_hooks = custom_hooks
-    if args.out:
-        cfg.test_evaluator = _evaluators(cfg) + [
-            dict(type='IoUMetric', format_only=True, keep_results=True, output_dir=args.out)]
+    if args.out:  # one folder per audio condition: <out>/<condition>/<frame>.png (0/255)
+        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+            dict(type='SavePredictionsHook', out_dir=args.out)]
     return cfg
 
 

@@ -2,8 +2,10 @@
 """tools/train.py and tools/test.py end to end on CPU: train, save, resume, test every condition."""
 import json
 
+import numpy as np
 import torch
 from cli_helpers import REPO, run_tool, write_tiny_config
+from PIL import Image
 
 
 def _ckpt_epoch(path):
@@ -31,7 +33,7 @@ def test_train_saves_resumes_and_tests(tiny_synth_root, tmp_path):
 
     test_dir = tmp_path / 'test'
     out = run_tool([REPO / 'tools/test.py', cfg, work / 'epoch_2.pth', '--work-dir', test_dir,
-                    '--show-dir', 'vis'])
+                    '--show-dir', 'vis', '--out', tmp_path / 'masks'])
     assert out.returncode == 0, out.stderr[-3000:]
     tables = list(test_dir.rglob('*.json'))
     robust = [p for p in tables if 'robust' in p.name]
@@ -42,6 +44,12 @@ def test_train_saves_resumes_and_tests(tiny_synth_root, tmp_path):
         assert condition in text
     pngs = list((test_dir).rglob('*.png'))
     assert pngs, 'no visualisation written by --show-dir'
+    # --out: every test frame once per condition (2 test clips x 5 frames here), 0/255 PNGs.
+    for condition in ('positive', 'silence', 'noise', 'offscreen', 'unseen'):
+        masks = sorted((tmp_path / 'masks' / condition).glob('*.png'))
+        assert len(masks) == 10, (condition, masks)
+    values = set(np.unique(np.asarray(Image.open(masks[0]))).tolist())
+    assert values <= {0, 255}
 
 
 def test_same_seed_gives_same_weights(tiny_synth_root, tmp_path):

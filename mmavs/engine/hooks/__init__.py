@@ -1,6 +1,9 @@
 # Copyright (c) mmavs contributors. All rights reserved.
 from .freeze_backbone_hook import FreezeBackboneHook
 from .robust_vis_hook import RobustVisualizationHook
+from .save_predictions_hook import SavePredictionsHook
 from .similarity_logger_hook import SimilarityLoggerHook
 
-__all__ = ['FreezeBackboneHook', 'RobustVisualizationHook', 'SimilarityLoggerHook']
+__all__ = [
+    'FreezeBackboneHook', 'RobustVisualizationHook', 'SavePredictionsHook', 'SimilarityLoggerHook'
+]
