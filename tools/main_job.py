@@ -114,10 +114,8 @@ def run_concurrently(jobs: List[Callable[[int], object]], workers: int) -> List:
         return [future.result() for future in futures]
 
 
-def data_root_overrides(config: str, data_root: str) -> List[str]:
-    """``--cfg-options`` that point every dataset of ``config`` at ``data_root``."""
-    from mmengine.config import Config
-    cfg = Config.fromfile(config)
+def data_root_overrides(cfg, data_root: str) -> List[str]:
+    """``--cfg-options`` that point every dataset of the loaded config ``cfg`` at ``data_root``."""
     options = []
 
     def visit(node, prefix):
@@ -238,8 +236,9 @@ def main(argv=None) -> int:
         runs = {}
         for name in ('baseline', 'robust'):
             config = osp.join(REPO, f'configs/synth/{name}_synth_{subset}.py')
-            epochs = args.epochs or mode['epochs'] or Config.fromfile(config).train_cfg.max_epochs
-            options = data_root_overrides(config, data_root) + [
+            cfg = Config.fromfile(config)
+            epochs = args.epochs or mode['epochs'] or cfg.train_cfg.max_epochs
+            options = data_root_overrides(cfg, data_root) + [
                 f'train_cfg.max_epochs={epochs}', f'randomness.seed={args.seed}']
             if args.quick:
                 options += ['train_cfg.val_interval=1000']
@@ -308,17 +307,15 @@ def _plots(work_dir: str, subset: str, reports: Dict) -> None:
                 plot_condition_bars(reports[name][key],
                                     osp.join(out, f'{subset}_{name}_{key}_bars.png'),
                                     title=f'{subset.upper()} {name} ({key.replace("_", " ")})')
-    figures = {  # written by the test runs' RobustVisualizationHook (--show-dir vis)
-        f'{subset}_baseline_overlays.png': ('baseline', 'test', 'overlays.png'),
-        f'{subset}_robust_overlays.png': ('robust', 'test', 'overlays.png'),
-        f'{subset}_similarity_before_training.png': ('robust', 'init', 'test', 'similarity_hist.png'),
-        f'{subset}_similarity_after_training.png': ('robust', 'test', 'similarity_hist.png'),
-        f'{subset}_gate_calibration.png': ('robust', 'calibration', 'gate_calibration.png'),
+    figures = {  # test runs' RobustVisualizationHook (--show-dir vis) and the calibration
+        f'{subset}_baseline_overlays.png': 'baseline/test/vis/overlays.png',
+        f'{subset}_robust_overlays.png': 'robust/test/vis/overlays.png',
+        f'{subset}_similarity_before_training.png': 'robust/init/test/vis/similarity_hist.png',
+        f'{subset}_similarity_after_training.png': 'robust/test/vis/similarity_hist.png',
+        f'{subset}_gate_calibration.png': 'robust/calibration/gate_calibration.png',
     }
-    for name, parts in figures.items():
-        src = osp.join(work_dir, subset, *parts[:-1], 'vis', parts[-1])
-        if parts[1] == 'calibration':
-            src = osp.join(work_dir, subset, *parts)
+    for name, path in figures.items():
+        src = osp.join(work_dir, subset, path)
         if osp.isfile(src):
             shutil.copyfile(src, osp.join(out, name))
 

@@ -30,7 +30,6 @@ directly. Predictions come back at each frame's original size.
 (written by ``tools/analysis_tools/calibrate_gate.py``) > the config's ``model.gate_thr``.
 """
 import copy
-import math
 import os.path as osp
 from pathlib import Path
 from typing import List, Optional, Sequence, Union
@@ -45,6 +44,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from ..audio import VGGISH_SAMPLE_RATE, load_audio, waveform_to_examples
+from ..datasets.negatives import rms_dbfs
 from .video import read_frame
 
 ConfigLike = Union[str, Path, Config]
@@ -338,8 +338,5 @@ def inference_avs(model: torch.nn.Module,
 
 def is_silent(waveform: np.ndarray, threshold_dbfs: float = -90.0) -> bool:
     """Whether a waveform's RMS is below ``threshold_dbfs`` (dB FS, 0 dB = RMS 1); empty: True."""
-    wave = np.asarray(waveform, dtype=np.float64)
-    if wave.size == 0:
-        return True
-    rms = math.sqrt(float(np.mean(wave * wave)))
-    return rms <= 10 ** (threshold_dbfs / 20)
+    wave = np.asarray(waveform)
+    return wave.size == 0 or rms_dbfs(wave) <= threshold_dbfs
