@@ -13,6 +13,11 @@ Steps (each resumable; a finished step is skipped when the command is run again)
 5. print one comparison table, write it as Markdown/JSON with plots under the work dir, and check
    the targets of the experiment.
 
+An interrupted training resumes from its last checkpoint. A SynthAVS root made with other
+arguments or by another generator version is regenerated, and a run directory left by another
+config, other options or other data (``run_fingerprint.txt``) is moved aside to
+``<dir>.stale-<time>`` instead of being resumed.
+
 Usage::
 
     python tools/main_job.py                      # full run (about 20 minutes on 2 CPU cores)
@@ -20,6 +25,7 @@ Usage::
     python tools/main_job.py --subsets s4 ms3     # also the MS3-like split
 """
 import argparse
+import hashlib
 import json
 import os
 import os.path as osp
@@ -37,6 +43,7 @@ sys.path.insert(0, REPO)
 import mmavs  # noqa: E402,F401  (environment fixes + registration)
 from mmavs.evaluation.comparison import (check_targets, comparison_rows,  # noqa: E402
                                          format_comparison_markdown, format_comparison_table)
+from mmavs.synth import MANIFEST_NAME  # noqa: E402
 
 #: Data sizes (videos per split) and epochs of the two modes.
 FULL = dict(s4=(240, 60, 60), ms3=(120, 30, 30), epochs=None)
@@ -131,12 +138,71 @@ def data_root_overrides(cfg, data_root: str) -> List[str]:
     return options
 
 
+def schedule_overrides(cfg, epochs: int) -> List[str]:
+    """``--cfg-options`` that train the loaded config ``cfg`` for ``epochs`` epochs.
+
+    Besides ``train_cfg.max_epochs``, every parameter scheduler that ended with the config's
+    training (``end == max_epochs``) ends at ``epochs`` instead, so a longer or shorter run keeps
+    the schedule's shape (e.g. the cosine still decays to its minimum at the last epoch).
+    """
+    options = [f'train_cfg.max_epochs={epochs}']
+    old = cfg.train_cfg.max_epochs
+    schedulers = cfg.get('param_scheduler') or []
+    if isinstance(schedulers, dict):
+        schedulers = [schedulers]
+        prefix = 'param_scheduler.'
+    else:
+        prefix = 'param_scheduler.{}.'
+    for i, scheduler in enumerate(schedulers):
+        if scheduler.get('end') == old:
+            # a scheduler that would begin after the last epoch never runs; keep it valid
+            end = max(epochs, scheduler.get('begin', 0) + 1)
+            options.append(f'{prefix.format(i)}end={end}')
+    return options
+
+
 def last_epoch_checkpoint(work_dir: str, epochs: int) -> str:
     return osp.join(work_dir, f'epoch_{epochs}.pth')
 
 
+def run_fingerprint(config: str, options: List[str]) -> str:
+    """SHA-256 of the fully merged training config (config file + overrides) and the data."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict(dict(option.split('=', 1) for option in options))
+    data_roots = sorted({o.split('=', 1)[1] for o in options if o.split('=', 1)[0].endswith(
+        'data_root')})
+    data = [open(osp.join(root, MANIFEST_NAME), 'rb').read()
+            for root in data_roots if osp.isfile(osp.join(root, MANIFEST_NAME))]
+    digest = hashlib.sha256(cfg.pretty_text.encode('utf-8'))
+    for blob in data:
+        digest.update(blob)
+    return digest.hexdigest()
+
+
+def prepare_run_dir(name: str, work_dir: str, fingerprint: str) -> None:
+    """Keep ``work_dir`` only when it holds this very run (same config, options and data).
+
+    A work dir left by another config, another mmavs version or other data would otherwise be
+    resumed (or its checkpoint reused) as if it were this run; it is moved aside to
+    ``<work_dir>.stale-<time>`` (nothing is deleted).
+    """
+    stamp = osp.join(work_dir, 'run_fingerprint.txt')
+    if osp.isdir(work_dir) and os.listdir(work_dir):
+        found = open(stamp).read().strip() if osp.isfile(stamp) else None
+        if found != fingerprint:
+            stale = f'{work_dir}.stale-{time.strftime("%Y%m%d_%H%M%S")}'
+            os.rename(work_dir, stale)
+            log(f'{name}: {osp.relpath(work_dir, REPO)} holds another run (config, options or '
+                f'data differ); moved to {osp.relpath(stale, REPO)}')
+    os.makedirs(work_dir, exist_ok=True)
+    with open(stamp, 'w') as f:
+        f.write(fingerprint + '\n')
+
+
 def train(name: str, config: str, work_dir: str, options: List[str], epochs: int,
           threads: Optional[int] = None) -> str:
+    prepare_run_dir(name, work_dir, run_fingerprint(config, options))
     ckpt = last_epoch_checkpoint(work_dir, epochs)
     if osp.isfile(ckpt):
         log(f'{name}: {osp.relpath(ckpt, REPO)} exists, training skipped')
@@ -218,8 +284,11 @@ def main(argv=None) -> int:
     sizes = {f'{s}_{split}': (mode[s][i] if s in args.subsets else 0)
              for s in ('s4', 'ms3') for i, split in enumerate(('train', 'val', 'test'))}
     log(f'1/5 SynthAVS in {osp.relpath(data_root, REPO)} ({sizes})')
+    # A SynthAVS root made with other sizes, seed or generator version is regenerated (only a
+    # root with a SynthAVS manifest: anything else, e.g. a real AVSBench copy, is refused).
+    overwrite = ['--overwrite'] if osp.isfile(osp.join(data_root, MANIFEST_NAME)) else []
     run([osp.join(REPO, 'tools/dataset_converters/make_synth_avs.py'), data_root, '--seed',
-         str(args.seed), '--workers', '2'] +
+         str(args.seed), '--workers', '2'] + overwrite +
         [f'--{key.replace("_", "-")}={value}' for key, value in sizes.items()],
         osp.join(work_dir, 'logs', 'make_synth_avs.log'))
 
@@ -238,8 +307,8 @@ def main(argv=None) -> int:
             config = osp.join(REPO, f'configs/synth/{name}_synth_{subset}.py')
             cfg = Config.fromfile(config)
             epochs = args.epochs or mode['epochs'] or cfg.train_cfg.max_epochs
-            options = data_root_overrides(cfg, data_root) + [
-                f'train_cfg.max_epochs={epochs}', f'randomness.seed={args.seed}']
+            options = data_root_overrides(cfg, data_root) + schedule_overrides(cfg, epochs) + [
+                f'randomness.seed={args.seed}']
             if args.quick:
                 options += ['train_cfg.val_interval=1000']
             runs[name] = dict(config=config, options=options, epochs=epochs,

@@ -9,12 +9,12 @@ _base_ = [
 # held out).
 neg_ratios = dict(offscreen=0.3, silence=0.1)
 train_dataloader = dict(dataset=dict(neg_ratios=neg_ratios))
-max_epochs = 60
+max_epochs = 120
 optim_wrapper = dict(optimizer=dict(lr=1e-3, weight_decay=0.01), clip_grad=dict(max_norm=5.0))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=2),
     dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=True, begin=2, end=max_epochs),
 ]
-train_cfg = dict(max_epochs=max_epochs, val_interval=10)
+train_cfg = dict(max_epochs=max_epochs, val_interval=20)
 default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=2))
 custom_hooks = [dict(type='SimilarityLoggerHook')]

@@ -4,11 +4,19 @@
 The visual bias of AVSBench is built in on purpose (MISSION.md §7):
 
 * **S4-like** (one sounding object): the sounding object is the salient one (a close-up: radius
-  0.38-0.48 of the frame, near the centre, covering about a third of the frame like the large
-  sounding objects of AVSBench S4) in every clip without distractors and in 88 % of the others
-  (about 93 % overall); 0-2 silent distractors of other categories are smaller and off-centre.
-  Otherwise the sounding object is small and off-centre and a distractor takes the salient role. A model that ignores the audio and
-  segments "the big central thing" is therefore right most of the time, as on the real data.
+  0.42-0.52 of the frame, near the centre, covering about 43 % of the frame like the large
+  sounding objects of AVSBench S4) in every clip without distractors and in 96 % of the others
+  (about 98 % overall); 0-2 silent distractors of other categories are smaller and off-centre.
+  Otherwise the sounding object is small and off-centre and a distractor takes the salient role. A
+  model that ignores the audio and segments "the big central thing" is therefore right most of the
+  time, as on the real data.
+* **Distractors never match an off-screen donor** (S4): they are drawn from the categories whose
+  coarse group may *not* donate off-screen audio to the clip's category (its own group and the
+  excluded ones, e.g. a singer beside a guitar, never a dog; :func:`distractor_pool`), as on the
+  real data, where the donor rule of AVSBench-Robust assumes that a sound of another group has no
+  source in the frame. Were a dog visible beside the guitar, a dog's bark donated as the
+  off-screen negative would have a visible source while its ground truth is empty: a label that
+  a model which truly listens must get wrong.
 * **MS3-like**: 2-3 objects of distinct categories, 1-2 of them sounding; sounding objects are
   drawn larger on average than the silent ones. The audio is the mix of the sounding objects.
 
@@ -20,6 +28,7 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
+from ..datasets.negatives import is_valid_donor
 from .catalog import CATEGORIES, CATEGORY_LOOKS
 from .render import (ObjectPose, compose_frame, finish_frame, masks_from_labels,
                      render_background, sample_appearance)
@@ -27,7 +36,7 @@ from .sounds import synthesize_clip_audio
 
 NUM_FRAMES = 5
 #: Probability that the S4 sounding object is the salient one.
-S4_SALIENT_PROB = 0.88
+S4_SALIENT_PROB = 0.96
 
 
 @dataclass
@@ -98,20 +107,35 @@ def _other_categories(rng: np.random.Generator, exclude: Sequence[str], k: int) 
     return list(rng.choice(pool, size=k, replace=False))
 
 
+def distractor_pool(category: str) -> List[str]:
+    """Categories that may appear as silent distractors beside a sounding ``category`` (S4).
+
+    Those that can never donate off-screen audio to ``category`` under the AVSBench-Robust group
+    rule (:func:`mmavs.datasets.negatives.is_valid_donor`): the other categories of its coarse
+    group and of the excluded groups (music: music, human; human: human, music; animal: animal,
+    human; device: device).
+    """
+    return [c for c in CATEGORIES if c != category and not is_valid_donor(category, c)]
+
+
+def _distractor_categories(rng: np.random.Generator, category: str, k: int) -> List[str]:
+    return list(rng.choice(distractor_pool(category), size=k, replace=False))
+
+
 def sample_s4_objects(category: str, rng: np.random.Generator, size: int,
                       num_frames: int = NUM_FRAMES) -> List[ObjectTrack]:
     """Objects of an S4-like clip whose sounding object has ``category`` (painting order)."""
     n_distractors = int(rng.choice([0, 1, 2], p=[0.4, 0.4, 0.2]))
     salient_is_sounding = rng.random() < S4_SALIENT_PROB or n_distractors == 0
     specs = []  # (category, sounding, radius, central)
-    big = rng.uniform(0.38, 0.48) * size
+    big = rng.uniform(0.42, 0.52) * size
     small = rng.uniform(0.11, 0.18) * size
     if salient_is_sounding:
         specs.append((category, True, big, rng.random() < 0.85))
-        for other in _other_categories(rng, [category], n_distractors):
+        for other in _distractor_categories(rng, category, n_distractors):
             specs.append((other, False, rng.uniform(0.09, 0.17) * size, False))
     else:
-        others = _other_categories(rng, [category], n_distractors)
+        others = _distractor_categories(rng, category, n_distractors)
         specs.append((others[0], False, big, True))
         specs.append((category, True, small, False))
         for other in others[1:]:

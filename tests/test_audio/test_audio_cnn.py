@@ -57,3 +57,19 @@ def test_rejects_wrong_input_shape_and_bad_widths():
         AudioCNN()(torch.randn(2, 3, 96, 64))
     with pytest.raises(ValueError, match='base_channels'):
         AudioCNN(base_channels=0)
+
+
+def test_time_pooling_keeps_the_frequency_bands():
+    """'time' pooling: the embedding depends on where in the spectrum a pattern is."""
+    torch.manual_seed(0)
+    model = AudioCNN(base_channels=4, out_channels=6, pooling='time')
+    assert model.fc.in_features == 4 * 4 * 4
+    model.eval()
+    assert model(torch.randn(3, 96, 64)).shape == (3, 6)
+    low, high = torch.full((1, 96, 64), -4.6), torch.full((1, 96, 64), -4.6)
+    low[..., :16] = 2.0
+    high[..., 48:] = 2.0
+    with torch.no_grad():
+        assert not torch.allclose(model(low), model(high), atol=1e-3)
+    with pytest.raises(ValueError, match='pooling'):
+        AudioCNN(pooling='freq')

@@ -12,6 +12,7 @@ from PIL import Image
 
 from mmavs.datasets.categories import SYNTH_CATEGORY_GROUPS
 from mmavs.datasets.layout import MS3Layout, S4Layout
+from mmavs.datasets.negatives import is_valid_donor
 from mmavs.synth import (CATEGORIES, MANIFEST_NAME, SOUND_FUNCTIONS, SynthAVSConfig,
                          generate_synth_avs, plan_videos, render_clip, sample_ms3_objects,
                          sample_s4_objects, synthesize_clip_audio, video_files)
@@ -128,6 +129,9 @@ def test_s4_sounding_object_is_usually_but_not_always_the_salient_one():
         sounding = [o for o in objects if o.sounding]
         assert len(sounding) == 1 and sounding[0].category == CATEGORIES[i % len(CATEGORIES)]
         assert all(o.category != sounding[0].category for o in objects if not o.sounding)
+        # no silent distractor could be the source of an off-screen donor's sound
+        assert not any(is_valid_donor(sounding[0].category, o.category)
+                       for o in objects if not o.sounding)
         largest = max(objects, key=lambda o: o.poses[0].radius)
         salient += largest.sounding
         distractors += len(objects) - 1

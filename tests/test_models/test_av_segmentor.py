@@ -214,3 +214,47 @@ def test_tiny_config_train_step_through_the_data_preprocessor():
     assert torch.isfinite(log_vars['loss'])
     preds = model.val_step(dict(data, data_samples=make_samples([1, 0], size=60)))
     assert preds[0].seg_logits.data.shape == (1, 60, 60)
+
+
+def test_soft_gate_logits_are_the_logit_of_the_product():
+    from mmavs.models.segmentors.gating import soft_gate_logits
+    mask = torch.tensor([-30.0, -2.0, 0.0, 3.0, 12.0]).reshape(1, 1, 1, 5).repeat(3, 1, 1, 1)
+    sim = torch.tensor([-40.0, 0.0, 5.0])
+    out = soft_gate_logits(mask, sim)
+    ref = torch.logit(mask.double().sigmoid() * sim.double().sigmoid().reshape(-1, 1, 1, 1))
+    assert out.shape == mask.shape and torch.isfinite(out).all()
+    assert torch.allclose(out.double(), ref, atol=1e-4, rtol=1e-4)
+    # a confident match leaves the mask as it is; no match empties it
+    assert torch.allclose(soft_gate_logits(mask, torch.tensor([30.0, 30.0, 30.0])), mask,
+                          atol=1e-4)
+    assert (soft_gate_logits(mask.abs() + 5, torch.tensor([-30.0] * 3)) < -20).all()
+
+
+def test_soft_gate_in_training_and_inference():
+    torch.manual_seed(0)
+    with pytest.raises(ValueError, match='soft_gate needs a similarity_head'):
+        build(tiny_model_cfg(similarity=False, soft_gate=True))
+    model = build(tiny_model_cfg(soft_gate=True)).eval()
+    plain = build(tiny_model_cfg()).eval()
+    plain.load_state_dict(model.state_dict())
+    inputs, samples = make_inputs(2), make_samples([1, 0])
+    with torch.no_grad():
+        gated, raw = model.predict(inputs, samples), plain.predict(inputs, make_samples([1, 0]))
+    for g, r in zip(gated, raw):
+        assert g.pred_similarity.item() == pytest.approx(r.pred_similarity.item(), abs=1e-6)
+        p = r.seg_logits.data.sigmoid() * r.pred_similarity
+        assert torch.allclose(g.seg_logits.data.sigmoid(), p, atol=1e-5)
+    with torch.no_grad():
+        tensor_out = model._forward(inputs)
+    assert tensor_out.shape[:2] == (2, 1)
+    # training: the mask losses see the soft-gated logits and reach the similarity head
+    model.train()
+    losses = model.loss(inputs, make_samples([1, 0]))
+    model.zero_grad()
+    (losses['decode.loss_bce'] + losses['decode.loss_iou']).backward()
+    assert model.similarity_head.audio_proj.weight.grad.abs().sum() > 0
+    plain.train()
+    plain_losses = plain.loss(inputs, make_samples([1, 0]))
+    plain.zero_grad()
+    (plain_losses['decode.loss_bce'] + plain_losses['decode.loss_iou']).backward()
+    assert plain.similarity_head.audio_proj.weight.grad is None

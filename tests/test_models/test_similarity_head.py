@@ -110,3 +110,96 @@ def test_max_pooling_scores_the_best_matching_region():
     assert heads['avg'](visual, audio).item() < 0.5
     with pytest.raises(ValueError, match='pooling'):
         SimilarityHead(visual_channels=4, pooling='median')
+
+
+def av_samples(specs):
+    """Samples from ``(video_id, category, is_sounding)`` triples."""
+    return [SegDataSample(metainfo=dict(img_path=f'{vid}_{i}.png', video_id=vid, category=cat,
+                                        is_sounding=label))
+            for i, (vid, cat, label) in enumerate(specs)]
+
+
+def test_in_batch_pairs_follow_the_off_screen_group_rule():
+    from mmavs.models.heads.similarity_head import in_batch_negative_pairs
+    batch = av_samples([
+        ('v0', 'guitar', 1),  # music
+        ('v1', 'dog', 1),  # animal
+        ('v2', 'singer', 1),  # human
+        ('v3', 'siren', 0),  # device frame heard with a negative audio
+        ('v1', 'dog', 0),  # the silence negative of v1
+        ('v4', 'multi', 1),  # MS3: no group
+    ])
+    pairs = in_batch_negative_pairs(batch)
+    assert pairs.dtype == torch.bool and pairs.shape == (6, 6)
+    assert not pairs.diagonal().any()
+    # audios of negatives (column 3, 4) and of group-less categories never form pairs
+    assert not pairs[:, 3].any() and not pairs[:, 4].any() and not pairs[:, 5].any()
+    assert not pairs[5].any()
+    # music frame: animal audio yes, human audio no (music and human never donate to each other)
+    assert pairs[0, 1] and not pairs[0, 2]
+    # animal frame: music yes, human no (animal never takes human)
+    assert pairs[1, 0] and not pairs[1, 2]
+    # device frame takes music, animal and human
+    assert pairs[3, 0] and pairs[3, 1] and pairs[3, 2]
+    # a frame never pairs with its own video's audio, even as a negative sample
+    assert not pairs[4, 1]
+    assert pairs[4, 0]
+
+
+def test_in_batch_negatives_add_their_mean_bce_and_train_the_pairs():
+    torch.manual_seed(0)
+    batch = av_samples([('v0', 'guitar', 1), ('v1', 'dog', 1), ('v2', 'siren', 1),
+                        ('v3', 'piano', 0)])
+    visual, audio = torch.randn(4, 6, 2, 2), torch.randn(4, 5)
+    plain = SimilarityHead(visual_channels=6, audio_channels=5, embed_dims=4)
+    head = SimilarityHead(visual_channels=6, audio_channels=5, embed_dims=4,
+                          in_batch_negatives=True, in_batch_weight=0.5)
+    head.load_state_dict(plain.state_dict())
+    # the pairwise matrix's diagonal is the ordinary forward
+    assert torch.allclose(head.pairwise(visual, audio).diagonal(), head(visual, audio),
+                          atol=1e-5)
+    losses, reference = head.loss(visual, audio, batch), plain.loss(visual, audio, batch)
+    assert losses['loss_sim'].item() == pytest.approx(reference['loss_sim'].item(), rel=1e-5)
+    from mmavs.models.heads.similarity_head import in_batch_negative_pairs
+    pairs = in_batch_negative_pairs(batch)
+    negatives = head.pairwise(visual, audio)[pairs]
+    expected = F.binary_cross_entropy_with_logits(negatives, torch.zeros_like(negatives))
+    assert losses['loss_sim_in_batch'].item() == pytest.approx(0.5 * expected.item(), rel=1e-5)
+    assert 'loss_sim_in_batch' not in reference
+    # gradients reach both projections through the pairs
+    head.zero_grad()
+    losses['loss_sim_in_batch'].backward()
+    assert head.audio_proj.weight.grad.abs().sum() > 0
+    assert head.visual_proj.weight.grad.abs().sum() > 0
+    # a batch without any pair: a zero loss that keeps the graph, accuracy 100
+    lonely = head.loss(visual[:1], audio[:1], batch[:1])
+    assert lonely['loss_sim_in_batch'].item() == 0.0
+    assert lonely['loss_sim_in_batch'].requires_grad
+    assert lonely['acc_sim_in_batch'].item() == 100.0
+
+
+def test_in_batch_pairs_with_max_pooling():
+    head = SimilarityHead(visual_channels=6, audio_channels=5, embed_dims=4, pooling='max',
+                          in_batch_negatives=True)
+    visual, audio = torch.randn(3, 6, 2, 2), torch.randn(3, 5)
+    assert torch.allclose(head.pairwise(visual, audio).diagonal(), head(visual, audio),
+                          atol=1e-5)
+    losses = head.loss(visual, audio, av_samples([('a', 'owl', 1), ('b', 'siren', 1),
+                                                  ('c', 'flute', 1)]))
+    assert losses['loss_sim_in_batch'].item() > 0
+
+
+def test_in_batch_category_rule_pairs_every_other_category():
+    from mmavs.models.heads.similarity_head import in_batch_negative_pairs
+    batch = av_samples([('v0', 'guitar', 1), ('v1', 'piano', 1), ('v2', 'guitar', 1),
+                        ('v3', 'singer', 1), ('v4', 'multi', 1)])
+    pairs = in_batch_negative_pairs(batch, rule='category')
+    assert pairs[0, 1] and pairs[1, 0]  # same group, other category: a negative here ...
+    assert not in_batch_negative_pairs(batch)[0, 1]  # ... but not under the group rule
+    assert pairs[0, 3] and pairs[3, 0]  # music and human (never donors to each other)
+    assert not pairs[0, 2] and not pairs[2, 0]  # same category, other video
+    assert not pairs[4].any() and not pairs[:, 4].any()  # MS3 'multi'
+    with pytest.raises(ValueError, match='rule'):
+        in_batch_negative_pairs(batch, rule='video')
+    with pytest.raises(ValueError, match='in_batch_rule'):
+        SimilarityHead(visual_channels=4, in_batch_rule='video')

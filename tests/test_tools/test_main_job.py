@@ -3,7 +3,28 @@
 robust evaluations, comparison table, plots."""
 import json
 
-from cli_helpers import REPO, run_tool
+from mmengine.config import Config
+
+from cli_helpers import REPO, load_tool, run_tool
+
+
+def test_epochs_override_rescales_the_schedule():
+    """--epochs N trains N epochs with the schedule's shape: the cosine ends at epoch N."""
+    main_job = load_tool('tools/main_job.py')
+    cfg = Config.fromfile(str(REPO / 'configs/synth/robust_synth_s4.py'))
+    options = main_job.schedule_overrides(cfg, 7)
+    cfg.merge_from_dict(dict(option.split('=', 1) for option in options))
+    assert int(cfg.train_cfg.max_epochs) == 7
+    ends = [int(s['end']) for s in cfg.param_scheduler]
+    assert ends[-1] == 7 and ends[0] < 7  # the warm-up keeps its length
+    # shorter than the warm-up: the cosine (begin 2) stays valid and simply never runs
+    short = Config.fromfile(str(REPO / 'configs/synth/robust_synth_s4.py'))
+    assert 'param_scheduler.1.end=3' in main_job.schedule_overrides(short, 1)
+    # a single scheduler given as a dict
+    single = Config(dict(train_cfg=dict(max_epochs=4),
+                         param_scheduler=dict(type='ConstantLR', begin=0, end=4)))
+    assert main_job.schedule_overrides(single, 9) == ['train_cfg.max_epochs=9',
+                                                      'param_scheduler.end=9']
 
 
 def test_quick_main_job_writes_the_comparison(tmp_path):
@@ -29,3 +50,21 @@ def test_quick_main_job_writes_the_comparison(tmp_path):
                       '--data-root', tmp_path / 'SynthAVS-quick'], timeout=900)
     assert again.returncode == 0, (again.stdout + again.stderr)[-4000:]
     assert 'training skipped' in again.stdout
+
+
+def test_a_work_dir_of_another_run_is_moved_aside(tmp_path):
+    main_job = load_tool('tools/main_job.py')
+    run_dir = tmp_path / 'robust'
+    main_job.prepare_run_dir('robust', str(run_dir), 'a' * 64)
+    (run_dir / 'epoch_4.pth').write_bytes(b'x')
+    main_job.prepare_run_dir('robust', str(run_dir), 'a' * 64)  # same run: kept
+    assert (run_dir / 'epoch_4.pth').is_file()
+    main_job.prepare_run_dir('robust', str(run_dir), 'b' * 64)  # another run: moved aside
+    assert not (run_dir / 'epoch_4.pth').exists()
+    stale = [p for p in tmp_path.iterdir() if p.name.startswith('robust.stale-')]
+    assert len(stale) == 1 and (stale[0] / 'epoch_4.pth').is_file()
+    assert (run_dir / 'run_fingerprint.txt').read_text().strip() == 'b' * 64
+    # the fingerprint follows the merged config
+    config = str(REPO / 'configs/synth/robust_synth_s4.py')
+    assert (main_job.run_fingerprint(config, ['train_cfg.max_epochs=3'])
+            != main_job.run_fingerprint(config, ['train_cfg.max_epochs=4']))

@@ -1,5 +1,6 @@
 # A very small AV segmentor for CPU work (SynthAVS, tests, benchmarks): a 4-stage MiT with one
-# layer per stage (16-128 channels), a trainable AudioCNN audio backbone (width 8, 64-d embedding),
+# layer per stage (16-128 channels), a trainable AudioCNN audio backbone (width 16, time pooling
+# that keeps the four frequency bands, 64-d embedding),
 # TPAVI fusion, SegformerHead (64 channels) with one sigmoid output and the similarity head.
 # Random initialisation (nothing to download). Model part only.
 norm_cfg = dict(type='BN', requires_grad=True)
@@ -29,7 +30,10 @@ model = dict(
         drop_rate=0.0,
         attn_drop_rate=0.0,
         drop_path_rate=0.0),
-    audio_backbone=dict(type='AudioCNN', base_channels=8, out_channels=64),
+    # Time pooling (frequency bands kept apart) and width 16 instead of global pooling and width 8:
+    # SynthAVS S4, robust recipe, 60 epochs: positive mIoU 0.700 -> 0.738, off-screen FPR
+    # 0.0118 -> 0.0026 (docs/model.md).
+    audio_backbone=dict(type='AudioCNN', base_channels=16, out_channels=64, pooling='time'),
     freeze_audio_backbone=False,
     # TPAVI (additive, zero-initialised residual): a positive-only model trained with it keeps
     # segmenting the salient object under any audio, like the AVSBench baselines. With the

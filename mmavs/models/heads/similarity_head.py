@@ -15,9 +15,17 @@ probability is never confident. Here ``s`` is learnable (log-parametrised, initi
 clamped to ``max_scale``) and so is ``b`` (initialised at 0, i.e. probability 0.5 for an
 untrained head: a neutral gate rather than a prior tied to the 90/10 training ratio).
 ``learnable=False, scale=1, bias=0, project_visual=False`` reproduces the authors' head.
+
+**In-batch negative pairs** (``in_batch_negatives=True``, an addition to the authors' recipe):
+the BCE also scores the pairs (frame ``i``, audio of positive ``j``) of the batch whose categories
+differ by ``in_batch_rule`` (:func:`in_batch_negative_pairs`): ``'group'``, the off-screen donor
+rule of AVSBench-Robust (negatives by the benchmark's own definition), or ``'category'``, any two
+categories. The balanced stream gives about ``0.4 B`` negatives per batch of ``B``; the pairs add
+up to ``B^2`` more at the cost of one ``[B, B]`` matrix product (the encoders run once). Their mean
+BCE is added with weight ``in_batch_weight``. Measured effects: ``docs/model.md``.
 """
 import math
-from typing import List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -25,6 +33,9 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
+
+from ...datasets.categories import MULTI_SOURCE_CATEGORY
+from ...datasets.negatives import is_valid_donor
 
 
 def scaled_cosine_logit(audio_emb: Tensor, visual_emb: Tensor, scale: Tensor,
@@ -65,6 +76,56 @@ def sounding_labels(data_samples: Sequence, device=None) -> Tensor:
     return torch.tensor(labels, dtype=torch.float32, device=device)
 
 
+#: Rules of :func:`in_batch_negative_pairs`.
+IN_BATCH_RULES = ('group', 'category')
+
+
+def in_batch_negative_pairs(data_samples: Sequence, device=None, rule: str = 'group') -> Tensor:
+    """Pairs of a batch whose audio does not belong to the frame.
+
+    Entry ``(i, j)`` is True when the frame of sample ``i`` heard with the audio of sample ``j``
+    is a negative pair: ``j`` is a positive (``is_sounding == 1``: the audio is its own video's
+    sound, of its ``category``), the two samples come from different videos, and
+
+    * ``rule='group'``: ``j``'s category may donate off-screen audio to ``i``'s category under the
+      AVSBench-Robust group rule (:func:`mmavs.datasets.negatives.is_valid_donor`; categories
+      without a coarse group, such as MS3's ``'multi'``, never form a pair);
+    * ``rule='category'``: the two categories differ (both known, neither ``'multi'``). Stricter
+      training signal (a guitar frame also rejects a piano), at the price of a wrong label when
+      the frame happens to show a silent object of ``j``'s category.
+
+    Args:
+        data_samples (Sequence[SegDataSample]): With metainfo ``is_sounding``, ``category`` and
+            ``video_id`` (samples without ``category`` form no pair).
+        rule (str): ``'group'`` or ``'category'``.
+
+    Returns:
+        Tensor: Bool ``[B, B]`` (rows: frames, columns: audios); the diagonal is False.
+    """
+    if rule not in IN_BATCH_RULES:
+        raise ValueError(f'in-batch rule must be one of {IN_BATCH_RULES}, found {rule!r}')
+    metas = [sample.metainfo for sample in data_samples]
+    num = len(metas)
+    pairs = torch.zeros((num, num), dtype=torch.bool)
+    for j, donor in enumerate(metas):
+        if float(donor.get('is_sounding', 0)) != 1.0 or donor.get('category') is None:
+            continue
+        for i, target in enumerate(metas):
+            if i == j or target.get('category') is None:
+                continue
+            same_video = (target.get('video_id') is not None
+                          and target.get('video_id') == donor.get('video_id'))
+            if same_video:
+                continue
+            if rule == 'group':
+                pairs[i, j] = is_valid_donor(target['category'], donor['category'])
+            else:
+                categories = (target['category'], donor['category'])
+                pairs[i, j] = (categories[0] != categories[1]
+                               and MULTI_SOURCE_CATEGORY not in categories)
+    return pairs.to(device) if device is not None else pairs
+
+
 @MODELS.register_module()
 class SimilarityHead(BaseModule):
     """Project audio and pooled visual features, score their cosine, train it with BCE.
@@ -88,6 +149,11 @@ class SimilarityHead(BaseModule):
             the (projected) visual stage, maximised over positions: the score asks whether *some*
             region matches the sound, so a small sounding object beside a large silent one is
             not averaged away. Defaults to ``'avg'``.
+        in_batch_negatives (bool): Also train on the negative pairs formed inside the batch
+            (:func:`in_batch_negative_pairs`). Defaults to False (the authors' recipe).
+        in_batch_weight (float): Weight of their mean BCE. Defaults to 1.0.
+        in_batch_rule (str): Which pairs are negatives: ``'group'`` (default) or ``'category'``
+            (:func:`in_batch_negative_pairs`).
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -104,6 +170,9 @@ class SimilarityHead(BaseModule):
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_sim',
                  pooling: str = 'avg',
+                 in_batch_negatives: bool = False,
+                 in_batch_weight: float = 1.0,
+                 in_batch_rule: str = 'group',
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if pooling not in ('avg', 'max'):
@@ -122,6 +191,12 @@ class SimilarityHead(BaseModule):
         self.loss_weight = loss_weight
         self.loss_name = loss_name
         self.pooling = pooling
+        self.in_batch_negatives = in_batch_negatives
+        self.in_batch_weight = in_batch_weight
+        if in_batch_rule not in IN_BATCH_RULES:
+            raise ValueError(f'SimilarityHead: in_batch_rule must be one of {IN_BATCH_RULES}, '
+                             f'found {in_batch_rule!r}')
+        self.in_batch_rule = in_batch_rule
         self.audio_proj = nn.Linear(audio_channels, embed_dims)
         self.visual_proj = (nn.Linear(visual_channels, embed_dims)
                             if project_visual else nn.Identity())
@@ -158,16 +233,10 @@ class SimilarityHead(BaseModule):
                              f'found {tuple(x.shape)}; check visual_channels/in_index')
         return x
 
-    def forward(self, visual_feats: Union[Tensor, Sequence[Tensor]], audio_emb: Tensor) -> Tensor:
-        """Similarity logits.
-
-        Args:
-            visual_feats (Tensor | Sequence[Tensor]): Backbone outputs (before fusion).
-            audio_emb (Tensor): Audio embedding ``[B, C_a]``.
-
-        Returns:
-            Tensor: Logits ``[B]``.
-        """
+    def _projected(self, visual_feats: Union[Tensor, Sequence[Tensor]],
+                   audio_emb: Tensor) -> Tuple[Tensor, Tensor]:
+        """Projected audio ``[B_a, D]`` and visual ``[B_v, D]`` (``'avg'``) or
+        ``[B_v, H*W, D]`` (``'max'`` on a feature map)."""
         if audio_emb.dim() != 2 or audio_emb.size(1) != self.audio_channels:
             raise ValueError(f'SimilarityHead: expected an audio embedding '
                              f'[B, {self.audio_channels}], found {tuple(audio_emb.shape)}')
@@ -178,33 +247,85 @@ class SimilarityHead(BaseModule):
                 raise ValueError(f'SimilarityHead: expected visual features [B, '
                                  f'{self.visual_channels}, H, W] at in_index={self.in_index}, '
                                  f'found {tuple(x.shape)}; check visual_channels/in_index')
-            visual = self.visual_proj(x.flatten(2).transpose(1, 2))  # [B, H*W, D]
+            return audio, self.visual_proj(x.flatten(2).transpose(1, 2))
+        return audio, self.visual_proj(self.pool_visual(visual_feats))
+
+    def forward(self, visual_feats: Union[Tensor, Sequence[Tensor]], audio_emb: Tensor) -> Tensor:
+        """Similarity logits of the batch's own pairs (frame ``i`` with audio ``i``).
+
+        Args:
+            visual_feats (Tensor | Sequence[Tensor]): Backbone outputs (before fusion).
+            audio_emb (Tensor): Audio embedding ``[B, C_a]``.
+
+        Returns:
+            Tensor: Logits ``[B]``.
+        """
+        audio, visual = self._projected(visual_feats, audio_emb)
+        if visual.dim() == 3:  # max over positions
             cos = F.cosine_similarity(visual, audio.unsqueeze(1), dim=2, eps=1e-8)  # [B, H*W]
             return self.scale * cos.amax(dim=1) + self.bias
-        visual = self.visual_proj(self.pool_visual(visual_feats))
         return scaled_cosine_logit(audio, visual, self.scale, self.bias)
+
+    def pairwise(self, visual_feats: Union[Tensor, Sequence[Tensor]],
+                 audio_emb: Tensor) -> Tensor:
+        """Similarity logits of every (frame, audio) pair of the batch.
+
+        Returns:
+            Tensor: ``[B_v, B_a]``; entry ``(i, j)`` scores frame ``i`` with audio ``j`` (the
+            diagonal equals :meth:`forward` up to the cosine's epsilon).
+        """
+        audio, visual = self._projected(visual_feats, audio_emb)
+        audio = F.normalize(audio, dim=-1, eps=1e-8)
+        visual = F.normalize(visual, dim=-1, eps=1e-8)
+        if visual.dim() == 3:  # [B_v, P, D] x [B_a, D] -> max over P
+            cos = torch.einsum('vpd,ad->vap', visual, audio).amax(dim=2)
+        else:
+            cos = visual @ audio.t()
+        return self.scale * cos + self.bias
 
     def loss(self, visual_feats: Union[Tensor, Sequence[Tensor]], audio_emb: Tensor,
              data_samples: Sequence) -> dict:
-        """BCE of the similarity logit against ``is_sounding``.
+        """BCE of the similarity logit against ``is_sounding`` (+ the in-batch negatives).
 
         Returns:
             dict[str, Tensor]: ``{loss_name: weighted BCE, 'acc_sim': accuracy in %,
-            'sim_scale': current s}``.
+            'sim_scale': current s}``; with ``in_batch_negatives`` also
+            ``<loss_name>_in_batch`` (weighted mean BCE of the in-batch pairs, 0 when the batch
+            has none) and ``acc_sim_in_batch`` (their accuracy in %, 100 when none).
         """
-        logits = self(visual_feats, audio_emb)
-        labels = sounding_labels(data_samples, device=logits.device)
+        labels = sounding_labels(data_samples, device=audio_emb.device)
+        pair_logits = None
+        if self.in_batch_negatives:
+            pair_logits = self.pairwise(visual_feats, audio_emb)
+            logits = pair_logits.diagonal()
+        else:
+            logits = self(visual_feats, audio_emb)
         if labels.numel() != logits.numel():
             raise ValueError(f'SimilarityHead: {logits.numel()} predictions for '
                              f'{labels.numel()} data samples')
         bce = F.binary_cross_entropy_with_logits(logits, labels)
         with torch.no_grad():
             acc = ((logits > 0).float() == labels).float().mean() * 100.0
-        return {
+        losses = {
             self.loss_name: self.loss_weight * bce,
             'acc_sim': acc,
             'sim_scale': self.scale.detach(),
         }
+        if pair_logits is not None:
+            pairs = in_batch_negative_pairs(data_samples, device=pair_logits.device,
+                                            rule=self.in_batch_rule)
+            negatives = pair_logits[pairs]
+            if negatives.numel():
+                pair_bce = F.binary_cross_entropy_with_logits(negatives,
+                                                              torch.zeros_like(negatives))
+                pair_acc = (negatives <= 0).float().mean().detach() * 100.0
+            else:  # keeps every parameter in the graph (DDP) with a zero loss
+                pair_bce = pair_logits.sum() * 0.0
+                pair_acc = pair_logits.new_tensor(100.0)
+            losses[f'{self.loss_name}_in_batch'] = (
+                self.loss_weight * self.in_batch_weight * pair_bce)
+            losses['acc_sim_in_batch'] = pair_acc
+        return losses
 
     def predict(self, visual_feats: Union[Tensor, Sequence[Tensor]],
                 audio_emb: Tensor) -> Tensor:

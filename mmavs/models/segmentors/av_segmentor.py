@@ -17,6 +17,13 @@ long ``[1, H, W]``, emptied when gating is on and the similarity probability is 
 ``gate_thr``) and ``pred_similarity`` (``Tensor[]`` probability). With gating on, the metainfo also
 records ``gate_thr`` and ``gated`` (whether the mask was emptied), so reports can show results with
 and without gating from the same raw ``seg_logits``.
+
+**Soft gate** (``soft_gate=True``, an option): the mask probability is the decode head's probability
+times the similarity probability, ``sigmoid(m) * sigmoid(s)``, both in the mask losses of training
+and in ``seg_logits`` at inference (:func:`soft_gate_logits`). The mask losses on negatives can then
+be met by the similarity saying "no match" instead of by a decode head that learns to doubt every
+object; the decode head answers *which* pixels, the similarity *whether* anything sounds. The hard
+gate (``gate_thr``) still applies on top, to the soft-gated ``seg_logits``.
 """
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -35,7 +42,7 @@ from mmseg.utils import add_prefix
 from torch import Tensor
 
 from ..losses.functional import binary_pixel_accuracy
-from .gating import gate_mask, similarity_gate
+from .gating import gate_mask, similarity_gate, soft_gate_logits
 
 AVInputs = Dict[str, Tensor]
 
@@ -81,6 +88,8 @@ class AVSegmentor(EncoderDecoder):
             ``model.gate_thr`` after calibration.
         freeze_audio_backbone (bool): Keep the audio backbone in eval mode without gradients
             (the authors freeze VGGish). Defaults to False (e.g. ``AudioCNN`` trained from scratch).
+        soft_gate (bool): Multiply the mask probability by the similarity probability in training
+            and inference (see the module docstring). Needs a similarity head. Defaults to False.
         train_cfg (dict, optional): Training config.
         test_cfg (dict, optional): ``dict(mode='whole')`` (default) or
             ``dict(mode='slide', crop_size=(h, w), stride=(h, w))``.
@@ -99,6 +108,7 @@ class AVSegmentor(EncoderDecoder):
                  auxiliary_head: OptConfigType = None,
                  gate_thr: Optional[float] = None,
                  freeze_audio_backbone: bool = False,
+                 soft_gate: bool = False,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
@@ -127,7 +137,11 @@ class AVSegmentor(EncoderDecoder):
         if gate_thr is not None and self.similarity_head is None:
             raise ValueError('AVSegmentor: gate_thr needs a similarity_head (gating thresholds '
                              'the similarity probability)')
+        if soft_gate and self.similarity_head is None:
+            raise ValueError('AVSegmentor: soft_gate needs a similarity_head (it multiplies the '
+                             'mask probability by the similarity probability)')
         self.gate_thr = gate_thr
+        self.soft_gate = soft_gate
         self.freeze_audio_backbone = freeze_audio_backbone
         if freeze_audio_backbone:
             self.audio_backbone.eval()
@@ -202,18 +216,25 @@ class AVSegmentor(EncoderDecoder):
 
     # ------------------------------------------------------------------ training
     def _binary_head_loss(self, head: nn.Module, feats: Tuple[Tensor, ...],
-                          data_samples: SampleList) -> dict:
+                          data_samples: SampleList,
+                          similarity_logits: Optional[Tensor] = None) -> dict:
         """Head losses, with ``acc_seg`` recomputed as binary pixel accuracy.
 
         MMSeg's ``acc_seg`` takes an argmax over the single sigmoid channel (always class 0);
         for heads that keep ``BaseDecodeHead.loss`` it is replaced by the thresholded accuracy,
-        for heads with their own ``loss`` the misleading value is dropped.
+        for heads with their own ``loss`` the misleading value is dropped. With
+        ``similarity_logits`` (``[B]``, the soft gate) the losses see the soft-gated logits.
         """
         if type(head).loss is not BaseDecodeHead.loss:
+            if similarity_logits is not None:
+                raise ValueError(f'AVSegmentor: soft_gate needs a decode head that keeps '
+                                 f'BaseDecodeHead.loss; {type(head).__name__} has its own')
             losses = head.loss(feats, data_samples, self.train_cfg)
             losses.pop('acc_seg', None)
             return losses
         seg_logits = head.forward(feats)
+        if similarity_logits is not None:
+            seg_logits = soft_gate_logits(seg_logits, similarity_logits)
         losses = head.loss_by_feat(seg_logits, data_samples)
         label = torch.stack([s.gt_sem_seg.data for s in data_samples])  # [B, 1, H, W]
         seg_logits = resize(seg_logits, size=label.shape[2:], mode='bilinear',
@@ -223,10 +244,12 @@ class AVSegmentor(EncoderDecoder):
         return losses
 
     def _decode_head_forward_train(self, inputs: Tuple[Tensor, ...],
-                                   data_samples: SampleList) -> dict:
-        """Decode head losses, prefixed ``decode.``."""
-        return add_prefix(self._binary_head_loss(self.decode_head, inputs, data_samples),
-                          'decode')
+                                   data_samples: SampleList,
+                                   similarity_logits: Optional[Tensor] = None) -> dict:
+        """Decode head losses, prefixed ``decode.`` (soft-gated with ``similarity_logits``)."""
+        return add_prefix(
+            self._binary_head_loss(self.decode_head, inputs, data_samples, similarity_logits),
+            'decode')
 
     def _auxiliary_head_forward_train(self, inputs: Tuple[Tensor, ...],
                                       data_samples: SampleList) -> dict:
@@ -266,7 +289,8 @@ class AVSegmentor(EncoderDecoder):
         self.check_train_samples(data_samples)
         visual, audio_emb, fused = self.forward_features(inputs)
         losses = dict()
-        losses.update(self._decode_head_forward_train(fused, data_samples))
+        similarity_logits = self.similarity_head(visual, audio_emb) if self.soft_gate else None
+        losses.update(self._decode_head_forward_train(fused, data_samples, similarity_logits))
         if self.with_auxiliary_head:
             losses.update(self._auxiliary_head_forward_train(fused, data_samples))
         if self.with_similarity_head:
@@ -287,7 +311,10 @@ class AVSegmentor(EncoderDecoder):
         seg_logits = self.decode_head.predict(fused, batch_img_metas, self.test_cfg)
         similarity = None
         if self.with_similarity_head:
-            similarity = self.similarity_head.predict(visual, audio_emb)
+            similarity_logits = self.similarity_head(visual, audio_emb)
+            if self.soft_gate:
+                seg_logits = soft_gate_logits(seg_logits, similarity_logits)
+            similarity = similarity_logits.sigmoid()
         return seg_logits, similarity
 
     def slide_av_inference(self, inputs: AVInputs, batch_img_metas: List[dict]
@@ -410,5 +437,10 @@ class AVSegmentor(EncoderDecoder):
         return data_samples
 
     def _forward(self, inputs: AVInputs, data_samples: OptSampleList = None) -> Tensor:
-        """Tensor mode: mask logits ``[B, 1, h, w]`` at the decode head's resolution."""
-        return self.decode_head.forward(self.extract_feat(inputs))
+        """Tensor mode: mask logits ``[B, 1, h, w]`` at the decode head's resolution
+        (soft-gated with ``soft_gate``)."""
+        if not self.soft_gate:
+            return self.decode_head.forward(self.extract_feat(inputs))
+        visual, audio_emb, fused = self.forward_features(inputs)
+        return soft_gate_logits(self.decode_head.forward(fused),
+                                self.similarity_head(visual, audio_emb))
