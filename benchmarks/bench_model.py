@@ -102,6 +102,8 @@ def worker(args) -> dict:
     optimizer = torch.optim.AdamW(params, lr=2e-5, weight_decay=0.01)
     img, audio, samples = make_batch(args.batch, args.size)
     inputs = dict(img=img, audio=audio) if args.variant == 'av' else img
+    if getattr(model, 'needs_audio_clip', False):  # clip-level audio: five seconds per sample
+        inputs['audio_clip'] = audio[:, None].repeat(1, 5, 1, 1)
     rss_built = rss_mib()
 
     def step():

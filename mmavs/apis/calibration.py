@@ -13,7 +13,13 @@ G-false_alarm, G-mIoU, G-F (``docs/metrics.md``). ``tau = 0`` gates nothing.
 ``d`` the allowed drop (default 0.01). Among the thresholds whose gated positive mIoU is at least
 ``m0 - d``, take those with the lowest G-FPR, then among them the lowest G-false_alarm, then the
 highest positive mIoU; when several thresholds remain (they give identical results: no score
-lies between them), take the middle one, which leaves the largest margin to scores on either side.
+lies between them), take the middle one, which leaves the largest margin to scores on either side
+(``strategy='best'``, the default). ``strategy='strictest'`` takes the largest threshold whose
+gated positive mIoU is at least ``m0 - d``: it spends the whole positive budget on rejecting
+more, for when the calibration split cannot show every kind of negative (AVSBench-Robust holds
+noise and the unseen recordings out of training *and* validation, so on val many thresholds tie
+at zero G-FPR and ``'best'`` picks the lowest of them). Gating more never raises an FPR, so the
+strictest threshold is also among those with the lowest G-FPR on the calibration split.
 
 **Separability** (:func:`roc_auc`): the probability that a positive pair scores higher than a
 negative one (ties count one half), i.e. the Mann-Whitney U statistic over ``n_pos * n_neg``.
@@ -118,8 +124,12 @@ def sweep_gate_thresholds(stats: Mapping[str, Dict[str, Tensor]],
     ]
 
 
+#: Strategies of :func:`choose_gate_threshold`.
+GATE_STRATEGIES = ('best', 'strictest')
+
+
 def choose_gate_threshold(sweep: Sequence[dict], baseline_miou: float,
-                          max_pos_miou_drop: float = 0.01) -> dict:
+                          max_pos_miou_drop: float = 0.01, strategy: str = 'best') -> dict:
     """Pick the threshold by the rule of the module docstring.
 
     Args:
@@ -127,6 +137,7 @@ def choose_gate_threshold(sweep: Sequence[dict], baseline_miou: float,
         baseline_miou (float): Positive mIoU without gating.
         max_pos_miou_drop (float): Allowed drop of the positive mIoU (a fraction, 0.01 = one
             mIoU point). Defaults to 0.01.
+        strategy (str): ``'best'`` (default) or ``'strictest'`` (module docstring).
 
     Returns:
         dict: ``threshold``, ``row`` (the chosen sweep row), ``num_feasible`` (thresholds meeting
@@ -139,6 +150,8 @@ def choose_gate_threshold(sweep: Sequence[dict], baseline_miou: float,
     """
     if max_pos_miou_drop < 0:
         raise ValueError(f'expected max_pos_miou_drop >= 0, found {max_pos_miou_drop}')
+    if strategy not in GATE_STRATEGIES:
+        raise ValueError(f'strategy must be one of {GATE_STRATEGIES}, found {strategy!r}')
     floor = baseline_miou - max_pos_miou_drop
     feasible = [r for r in sweep if r['positive_mIoU'] >= floor - 1e-12]
     if not feasible:
@@ -149,14 +162,19 @@ def choose_gate_threshold(sweep: Sequence[dict], baseline_miou: float,
         return (round(row['G-FPR'], 12), round(row['G-false_alarm'], 12),
                 -round(row['positive_mIoU'], 12))
 
+    bound = f'positive mIoU >= {baseline_miou:.4f} - {max_pos_miou_drop}'
+    if strategy == 'strictest':
+        chosen = max(feasible, key=lambda r: r['threshold'])
+        return dict(threshold=chosen['threshold'], row=chosen, num_feasible=len(feasible),
+                    tied=[chosen['threshold']], min_positive_mIoU=floor,
+                    rule=f'largest threshold subject to {bound}')
     best = min(key(r) for r in feasible)
     tied = [r for r in feasible if key(r) == best]
     chosen = tied[(len(tied) - 1) // 2]
     return dict(threshold=chosen['threshold'], row=chosen, num_feasible=len(feasible),
                 tied=[r['threshold'] for r in tied], min_positive_mIoU=floor,
                 rule=(f'min G-FPR (then G-false_alarm, then max positive mIoU) subject to '
-                      f'positive mIoU >= {baseline_miou:.4f} - {max_pos_miou_drop}; '
-                      'middle of tied thresholds'))
+                      f'{bound}; middle of tied thresholds'))
 
 
 def json_safe(value):

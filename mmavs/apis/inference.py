@@ -24,7 +24,8 @@ is zero-padded first). No audio (``audio=None``) is digital silence, the AVSBenc
 dataset that holds ``pipeline``): ``LoadImageFromFile`` becomes ``LoadImageFromNDArray``, and the
 transforms that read annotations or audio files (``AddNegativeAudio``, ``LoadAVSMask``,
 ``LoadAnnotations``, ``LoadAVSAudio``) are dropped; the audio example is put into the sample
-directly. Predictions come back at each frame's original size.
+directly (and, for a model with clip-level audio, the examples of the frame's clip,
+:func:`frame_clip_examples`). Predictions come back at each frame's original size.
 
 **Gating threshold.** ``init_avs_model(gate_thr=p)`` > the checkpoint's ``meta['gate_thr']``
 (written by ``tools/analysis_tools/calibrate_gate.py``) > the config's ``model.gate_thr``.
@@ -260,6 +261,29 @@ def frame_audio_examples(audio: AudioLike,
     return examples[torch.from_numpy(indices)].float()
 
 
+def frame_clip_examples(audio: AudioLike,
+                        frame_times: Sequence[float],
+                        sample_rate: Optional[int] = None,
+                        clip_len: int = 5) -> torch.Tensor:
+    """Clip-level audio of every frame, ``[N, clip_len, 96, 64]`` float32.
+
+    The clip of frame ``i`` is ``clip_len`` consecutive examples around its own example
+    ``floor(t_i)``: centred where the audio allows, shifted to stay inside it, so a 5 s
+    AVSBench clip gives every frame the whole clip (what ``LoadAVSAudio(with_clip=True)`` gives
+    in training and testing). Audio shorter than ``clip_len`` seconds is padded by
+    :func:`mmavs.audio.waveform_to_examples`. Arguments as :func:`frame_audio_examples`.
+    """
+    if clip_len < 1:
+        raise ValueError(f'clip_len must be >= 1, found {clip_len}')
+    indices = example_indices(frame_times)
+    last = int(indices.max()) if indices.size else 0
+    wave, sr = _waveform(audio, sample_rate, max(last + 1, clip_len))
+    available = max(last + 1, int(len(wave) // sr), clip_len)
+    examples = waveform_to_examples(wave, sr, num_examples=available)
+    starts = np.clip(indices - clip_len // 2, 0, available - clip_len)
+    return torch.stack([examples[int(s):int(s) + clip_len] for s in starts]).float()
+
+
 # ---------------------------------------------------------------------------- inference
 def _as_frame(frame: FrameLike) -> np.ndarray:
     if isinstance(frame, (str, Path)):
@@ -310,6 +334,8 @@ def inference_avs(model: torch.nn.Module,
         raise ValueError('the model has no .cfg; build it with mmavs.apis.init_avs_model')
     pipeline = build_inference_pipeline(cfg)
     examples = frame_audio_examples(audio, times, sample_rate)
+    clips = (frame_clip_examples(audio, times, sample_rate)
+             if getattr(model, 'needs_audio_clip', False) else None)
     indices = example_indices(times)
     results: List[SegDataSample] = []
     model.eval()
@@ -325,8 +351,11 @@ def inference_avs(model: torch.nn.Module,
     # Consecutive frames of one (resized) size are batched: the data preprocessor stacks them.
     batch, first = [], 0
     for i, frame in enumerate(frames):
-        packed = pipeline(dict(img=_as_frame(frame), audio=examples[i].clone(), frame_idx=i,
-                               condition='positive', is_sounding=1))
+        sample = dict(img=_as_frame(frame), audio=examples[i].clone(), frame_idx=i,
+                      condition='positive', is_sounding=1)
+        if clips is not None:
+            sample['audio_clip'] = clips[i].clone()
+        packed = pipeline(sample)
         if batch and (len(batch) == batch_size or
                       packed['inputs']['img'].shape != batch[0]['inputs']['img'].shape):
             run(batch, first)

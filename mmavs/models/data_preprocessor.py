@@ -4,7 +4,8 @@
 Input (from ``pseudo_collate`` of :class:`~mmavs.datasets.transforms.PackAVSegInputs` outputs):
 ``dict(inputs=dict(img=[Tensor[3, H, W]] * B, audio=[Tensor[96, 64]] * B), data_samples=[...])``.
 Output: ``dict(inputs=dict(img=Tensor[B, 3, H', W'], audio=Tensor[B, 96, 64]),
-data_samples=[...])``.
+data_samples=[...])``; an ``audio_clip`` input (``[E, 96, 64]`` per sample, every example of
+the clip) is stacked the same way into ``[B, E, 96, 64]``.
 
 The image part goes through :meth:`SegDataPreProcessor.forward` unchanged (channel conversion,
 normalisation, padding of images *and* ``gt_sem_seg`` in training, test-time padding), so every
@@ -23,8 +24,9 @@ class AVSegDataPreProcessor(SegDataPreProcessor):
 
     ``img`` is normalised and padded exactly like MMSeg's preprocessor; ``audio`` (a list of
     ``[96, 64]`` tensors, or an already stacked ``[B, 96, 64]`` tensor) is stacked, cast to
-    float32 and moved to the model's device. Other keys of ``inputs`` are moved to the device
-    unchanged. All arguments are those of :class:`SegDataPreProcessor`.
+    float32 and moved to the model's device; so is ``audio_clip`` (``[B, E, 96, 64]``) when
+    present. Other keys of ``inputs`` are moved to the device unchanged. All arguments are those
+    of :class:`SegDataPreProcessor`.
     """
 
     def stack_audio(self, audio: Union[torch.Tensor, Sequence[torch.Tensor]]) -> torch.Tensor:
@@ -65,7 +67,14 @@ class AVSegDataPreProcessor(SegDataPreProcessor):
         if audio.shape[0] != batch_size:
             raise ValueError(f'expected {batch_size} audio examples (one per image), found '
                              f'{audio.shape[0]}')
-        extra = {k: self.cast_data(v) for k, v in inputs.items() if k not in ('img', 'audio')}
+        extra = {k: self.cast_data(v) for k, v in inputs.items()
+                 if k not in ('img', 'audio', 'audio_clip')}
+        if inputs.get('audio_clip') is not None:
+            clip = self.stack_audio(inputs['audio_clip'])
+            if clip.dim() != 4 or clip.shape[0] != batch_size:
+                raise ValueError(f'expected audio_clip [B={batch_size}, E, 96, 64] (every example '
+                                 f'of each clip), found {tuple(clip.shape)}')
+            extra['audio_clip'] = clip
         return dict(
             inputs=dict(img=image_batch['inputs'], audio=audio, **extra),
             data_samples=image_batch['data_samples'])

@@ -15,7 +15,8 @@ dog           barks (0.12-0.25 s, 450-800 Hz falling), noisy harmonics, irregula
 bird          trills of short frequency sweeps between 2 and 6.5 kHz
 owl           low hoots (280-450 Hz) in groups of 2-4, soft attack
 siren         wail (period 1.2-3 s) or two-tone hi-lo, square-like timbre
-engine        firing-rate pulse train (22-55 Hz) with drifting rpm and low rumble
+engine        firing pulses (12-30 Hz) with drifting rpm, deep throb, rpm-locked gear whine
+              (300-900 Hz) and low rumble
 typewriter    random key clicks (7-13 per second), thunks, an occasional bell
 ============  ================================================================================
 
@@ -379,18 +380,23 @@ def siren(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
 
 
 def engine(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
-    rate = rng.uniform(22, 55)
+    rate = rng.uniform(12, 30)  # firing rate (Hz): a throb that 10 ms log-mel frames resolve
     walk = np.cumsum(rng.normal(0, 1, 6))
     walk /= np.abs(walk).max() + 1e-9
     drift = np.interp(np.linspace(0, 5, n), np.linspace(0, 5, 6), walk)
     f0 = rate * (1 + 0.1 * drift)
     cutoff = rng.uniform(800, 2000)
-    amps = [k**-0.8 / (1 + (k * rate / cutoff)**2) for k in range(1, 60)]
+    amps = [k**-0.8 / (1 + (k * rate / cutoff)**2) for k in range(1, 100)]
     pulses = _harmonics(f0, amps, sr, rng)
     rumble = signal.sosfilt(_butter_sos(2, 300.0, 0.0, 'lowpass', sr), rng.standard_normal(n))
     rumble *= np.std(pulses) / (np.std(rumble) + 1e-9)
+    # gear whine: a tone locked to the rpm (a harmonic of the firing rate between 300 and 900 Hz)
+    order = max(1, int(round(rng.uniform(300, 900) / rate)))
+    whine = _harmonics(f0 * order, [1.0, 0.3], sr, rng)
+    whine *= rng.uniform(0.25, 0.5) * np.std(pulses) / (np.std(whine) + 1e-9)
     phase = 2 * np.pi * np.cumsum(f0 / 2) / sr
-    return (pulses + 0.3 * rumble) * (1 + 0.2 * np.sin(phase))
+    throb = 1 + rng.uniform(0.4, 0.7) * np.sin(phase)
+    return (pulses + 0.3 * rumble + whine) * throb
 
 
 def typewriter(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:

@@ -120,3 +120,20 @@ def test_calibration_plot_is_written(tmp_path):
     out = plot_gate_calibration(sweep, chosen, str(tmp_path / 'plots' / 'calib.png'))
     assert (tmp_path / 'plots' / 'calib.png').stat().st_size > 1000
     assert out.endswith('calib.png')
+
+
+def test_strictest_strategy_spends_the_positive_budget():
+    pos = [0.2] + [0.9] * 9
+    _, stats, scores = biased_run(pos, dict(silence=[0.05, 0.1]))
+    sweep = sweep_gate_thresholds(stats, scores)
+    best = choose_gate_threshold(sweep, 1.0, max_pos_miou_drop=0.01)
+    # every threshold in (0.1, 0.2] rejects both negatives and keeps every positive
+    assert 0.1 < best['threshold'] <= 0.2 and best['row']['positive_mIoU'] == 1.0
+    strict = choose_gate_threshold(sweep, 1.0, max_pos_miou_drop=0.01, strategy='strictest')
+    assert strict['threshold'] == pytest.approx(0.2)  # the last one that keeps 0.2
+    assert strict['row']['G-FPR'] == 0 and strict['rule'].startswith('largest threshold')
+    wide = choose_gate_threshold(sweep, 1.0, max_pos_miou_drop=0.1, strategy='strictest')
+    assert wide['threshold'] == pytest.approx(0.9)  # may drop the low positive, not the others
+    assert wide['row']['positive_mIoU'] == pytest.approx(0.9)
+    with pytest.raises(ValueError, match='strategy must be one of'):
+        choose_gate_threshold(sweep, 1.0, strategy='loose')

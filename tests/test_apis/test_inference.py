@@ -9,8 +9,8 @@ import torch
 from apis_helpers import CONFIG
 from mmengine.config import Config
 
-from mmavs.apis import (example_indices, frame_audio_examples, inference_avs,
-                        inference_pipeline_cfg, init_avs_model, read_gate_thr)
+from mmavs.apis import (example_indices, frame_audio_examples, frame_clip_examples,
+                        inference_avs, inference_pipeline_cfg, init_avs_model, read_gate_thr)
 from mmavs.audio import waveform_to_examples
 
 SR = 16000
@@ -41,6 +41,25 @@ def test_frames_beyond_the_clip_repeat_its_last_example():
     got = frame_audio_examples(wave, [0, 3, 4], sample_rate=SR)
     last = waveform_to_examples(wave, SR, num_examples=3)[2]
     assert torch.equal(got[1], last) and torch.equal(got[2], last)
+
+
+def test_clip_audio_of_each_frame():
+    rng = np.random.default_rng(3)
+    wave = rng.uniform(-0.3, 0.3, 5 * SR).astype(np.float32)
+    whole = waveform_to_examples(wave, SR, num_examples=5)
+    got = frame_clip_examples(wave, [0, 1, 2, 3, 4], sample_rate=SR)
+    assert got.shape == (5, 5, 96, 64)
+    assert all(torch.equal(g, whole) for g in got)  # a 5 s clip: every frame hears all of it
+    long_wave = rng.uniform(-0.3, 0.3, 12 * SR).astype(np.float32)
+    examples = waveform_to_examples(long_wave, SR, num_examples=12)
+    got = frame_clip_examples(long_wave, [0, 6, 11], sample_rate=SR, clip_len=5)
+    assert torch.equal(got[0], examples[0:5])  # shifted to stay inside the audio
+    assert torch.equal(got[1], examples[4:9])  # centred on the frame's second
+    assert torch.equal(got[2], examples[7:12])
+    short = frame_clip_examples(wave[:2 * SR], [0, 1], sample_rate=SR)
+    assert short.shape == (2, 5, 96, 64)  # padded like the training featurisation
+    with pytest.raises(ValueError, match='clip_len must be >= 1'):
+        frame_clip_examples(wave, [0], sample_rate=SR, clip_len=0)
 
 
 def test_no_audio_is_digital_silence():
@@ -175,3 +194,34 @@ def test_bad_frames_are_reported(tmp_path, tiny_model):
         inference_avs(tiny_model, [np.zeros((8, 8, 3), np.float32)], None)
     with pytest.raises(ValueError, match='one time per frame'):
         inference_avs(tiny_model, _frames([(8, 8)]), None, frame_times=[0, 1])
+
+
+def test_clip_level_model_hears_the_whole_clip(tiny_checkpoint):
+    def model_with(fusion='clip', similarity='clip'):
+        model = init_avs_model(CONFIG, str(tiny_checkpoint), cfg_options={
+            'model.fusion_audio': fusion, 'model.similarity_audio': similarity})
+        torch.manual_seed(0)  # TPAVI starts as an identity (zero residual): let the audio in
+        with torch.no_grad():
+            for param in model.fusion.parameters():
+                param.normal_(0, 0.3)
+        return model
+
+    frame = _frames([(64, 64)], seed=9)[0]
+    wave = np.random.default_rng(10).normal(0, 0.2, 5 * SR).clip(-1, 1).astype(np.float32)
+    times = [0, 4]  # the same picture at the first and the last second
+
+    def run(model):
+        return inference_avs(model, [frame, frame], wave, sample_rate=SR, frame_times=times)
+
+    clip_sim, frame_sim = run(model_with('frame', 'clip')), run(model_with('frame', 'frame'))
+    # one clip, one picture: one clip-level score; the frame-level scores differ by second
+    assert clip_sim[0].pred_similarity.item() == pytest.approx(
+        clip_sim[1].pred_similarity.item(), abs=1e-6)
+    assert frame_sim[0].pred_similarity.item() != pytest.approx(
+        frame_sim[1].pred_similarity.item(), abs=1e-6)
+    for c, f in zip(clip_sim, frame_sim):  # frame-level fusion: the masks hear their own second
+        assert torch.allclose(c.seg_logits.data, f.seg_logits.data, atol=1e-5)
+    assert not torch.allclose(clip_sim[0].seg_logits.data, clip_sim[1].seg_logits.data)
+    # clip-level fusion too (the shipped S4 config): both seconds give the same mask
+    both = run(model_with())
+    assert torch.allclose(both[0].seg_logits.data, both[1].seg_logits.data, atol=1e-5)

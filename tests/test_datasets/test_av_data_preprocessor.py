@@ -60,3 +60,18 @@ def test_stacked_audio_is_accepted_and_checked(batch):
         pre(data, training=False)
     with pytest.raises(TypeError, match='inputs=dict\\(img=..., audio=...\\)'):
         pre(dict(inputs=batch['inputs']['img'], data_samples=batch['data_samples']))
+
+
+def test_clip_audio_is_stacked_and_checked(tiny_root):
+    pipeline = copy.deepcopy(PIPELINE)
+    pipeline[2] = dict(type='LoadAVSAudio', with_clip=True)
+    ds = AVSBenchMS3Dataset(data_root=str(tiny_root), split='train', pipeline=pipeline)
+    data = pseudo_collate([ds[i] for i in range(3)])
+    pre = MODELS.build(dict(type='AVSegDataPreProcessor', **NORM))
+    out = pre(copy.deepcopy(data), training=True)
+    clip = out['inputs']['audio_clip']
+    assert clip.shape == (3, 5, 96, 64) and clip.dtype == torch.float32
+    torch.testing.assert_close(clip, torch.stack(data['inputs']['audio_clip']))
+    data['inputs']['audio_clip'] = [c[0] for c in data['inputs']['audio_clip']]
+    with pytest.raises(ValueError, match=r'expected audio_clip \[B=3, E, 96, 64\]'):
+        pre(data, training=False)

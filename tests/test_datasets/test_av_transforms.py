@@ -149,3 +149,41 @@ def test_pack_puts_audio_in_inputs_and_the_design_metainfo(tiny_root):
     del results['audio']
     with pytest.raises(KeyError, match='add LoadAVSAudio'):
         PackAVSegInputs()(results)
+
+
+def test_load_audio_random_example_and_whole_clip(tiny_root):
+    ds = AVSBenchS4Dataset(data_root=str(tiny_root), split='train')
+    info = ds.get_data_info(0)
+    clip = LoadAVSAudio()(dict(info, frame_idx=0))
+    examples = torch.stack([LoadAVSAudio()(dict(info, frame_idx=k))['audio'] for k in range(5)])
+    assert 'audio_clip' not in clip
+    with_clip = LoadAVSAudio(with_clip=True)(dict(info))
+    torch.testing.assert_close(with_clip['audio_clip'], examples)
+    torch.testing.assert_close(with_clip['audio'], examples[info['frame_idx']])
+    # random_example: any second of the clip, drawn from np.random (reproducible by its seed)
+    loader = LoadAVSAudio(random_example=True, with_clip=True)
+    np.random.seed(0)
+    picked = []
+    for _ in range(40):
+        out = loader(dict(info))
+        matches = [k for k in range(5) if torch.equal(out['audio'], examples[k])]
+        assert len(matches) == 1
+        picked.append(matches[0])
+        torch.testing.assert_close(out['audio_clip'], examples)  # the clip is always whole
+    assert set(picked) == set(range(5))
+    np.random.seed(0)
+    again = [loader(dict(info))['audio'] for _ in range(40)]
+    assert all(torch.equal(a, examples[k]) for a, k in zip(again, picked))
+    assert 'random_example=True' in repr(loader) and 'with_clip=True' in repr(loader)
+
+
+def test_pack_carries_the_clip_audio(tiny_root):
+    ds = AVSBenchS4Dataset(
+        data_root=str(tiny_root), split='val',
+        pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadAVSMask'),
+                  dict(type='LoadAVSAudio', with_clip=True)])
+    results = ds[1]
+    packed = PackAVSegInputs()(copy.deepcopy(results))
+    assert set(packed['inputs']) == {'img', 'audio', 'audio_clip'}
+    assert packed['inputs']['audio_clip'].shape == (5, 96, 64)
+    torch.testing.assert_close(packed['inputs']['audio_clip'], results['audio_clip'])

@@ -258,3 +258,54 @@ def test_soft_gate_in_training_and_inference():
     plain.zero_grad()
     (plain_losses['decode.loss_bce'] + plain_losses['decode.loss_iou']).backward()
     assert plain.similarity_head.audio_proj.weight.grad is None
+
+
+def test_clip_level_similarity_scores_the_mean_clip_embedding():
+    torch.manual_seed(0)
+    with pytest.raises(ValueError, match='similarity_audio must be one of'):
+        build(tiny_model_cfg(similarity_audio='video'))
+    # without a similarity head the option is moot (a baseline inherits it): frame audio only
+    headless = build(tiny_model_cfg(similarity=False, similarity_audio='clip')).eval()
+    assert headless.similarity_audio is None and not headless.needs_audio_clip
+    with torch.no_grad():
+        assert headless.predict(make_inputs(2), make_samples([1, 0]))[0].seg_logits is not None
+    model = build(tiny_model_cfg(similarity_audio='clip')).eval()
+    frame = build(tiny_model_cfg()).eval()
+    frame.load_state_dict(model.state_dict())
+    inputs = make_inputs(2)
+    clip = torch.randn(2, 5, 96, 64, generator=torch.Generator().manual_seed(3))
+    with pytest.raises(KeyError, match='with_clip=True'):
+        model.predict(inputs, make_samples([1, 0]))
+    inputs_clip = dict(inputs, audio_clip=clip)
+    with torch.no_grad():
+        out = model.predict(inputs_clip, make_samples([1, 0]))
+        plain = frame.predict(inputs_clip, make_samples([1, 0]))
+        visual = model.extract_visual(inputs['img'])
+        mean_emb = model.audio_backbone(clip.flatten(0, 1)).view(2, 5, -1).mean(1)
+        expected = model.similarity_head(visual, mean_emb).sigmoid()
+    for i in range(2):
+        # the mask still hears the frame's own example; only the similarity hears the clip
+        assert torch.equal(out[i].seg_logits.data, plain[i].seg_logits.data)
+        assert out[i].pred_similarity.item() == pytest.approx(expected[i].item(), abs=1e-6)
+    assert not torch.allclose(torch.stack([o.pred_similarity for o in out]),
+                              torch.stack([p.pred_similarity for p in plain]))
+    # a clip whose examples all equal the frame's gives the frame-level score
+    same = dict(inputs, audio_clip=inputs['audio'][:, None].repeat(1, 5, 1, 1))
+    with torch.no_grad():
+        tied = model.predict(same, make_samples([1, 0]))
+    for t, p in zip(tied, plain):
+        assert t.pred_similarity.item() == pytest.approx(p.pred_similarity.item(), abs=1e-5)
+    with pytest.raises(ValueError, match='expected audio_clip'):
+        model.predict(dict(inputs, audio_clip=clip[:1]), make_samples([1, 0]))
+    # training: the similarity loss reaches the audio backbone through the clip examples
+    model.train()
+    losses = model.loss(inputs_clip, make_samples([1, 0]))
+    model.zero_grad()
+    losses['sim.loss_sim'].backward()
+    assert any(g is not None and g.abs().sum() > 0 for g in grads_of(model.audio_backbone))
+    # slide inference passes the clip to every crop
+    model.eval()
+    model.test_cfg = Config(dict(mode='slide', crop_size=(48, 48), stride=(16, 16)))
+    with torch.no_grad():
+        slid = model.predict(inputs_clip, make_samples([1, 0]))
+    assert all(0 <= s.pred_similarity.item() <= 1 for s in slid)

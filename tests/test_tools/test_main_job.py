@@ -2,6 +2,7 @@
 """The main job end to end in --quick mode: data, manifests, both trainings, calibration,
 robust evaluations, comparison table, plots."""
 import json
+import os
 
 from mmengine.config import Config
 
@@ -25,6 +26,26 @@ def test_epochs_override_rescales_the_schedule():
                          param_scheduler=dict(type='ConstantLR', begin=0, end=4)))
     assert main_job.schedule_overrides(single, 9) == ['train_cfg.max_epochs=9',
                                                       'param_scheduler.end=9']
+
+
+def test_s4_baseline_and_robust_differ_only_in_negatives_and_similarity():
+    """Same model (clip-level audio), data pipeline and schedule; the baseline has no negatives
+    and no similarity head."""
+    robust = Config.fromfile(str(REPO / 'configs/synth/robust_synth_s4.py'))
+    baseline = Config.fromfile(str(REPO / 'configs/synth/baseline_synth_s4.py'))
+    assert robust.model.fusion_audio == baseline.model.fusion_audio == 'clip'
+    assert robust.model.similarity_audio == 'clip' and baseline.model.similarity_head is None
+    for key in ('backbone', 'audio_backbone', 'fusion', 'decode_head'):
+        assert robust.model[key] == baseline.model[key]
+    assert robust.train_cfg == baseline.train_cfg
+    assert robust.param_scheduler == baseline.param_scheduler
+    assert robust.optim_wrapper == baseline.optim_wrapper
+    assert robust.train_dataloader.dataset.type == 'RobustTrainDataset'
+    positive = robust.train_dataloader.dataset.dataset
+    assert baseline.train_dataloader.dataset == positive
+    loaders = [t for t in positive.pipeline if t['type'] == 'LoadAVSAudio']
+    assert loaders and all(t.get('with_clip') for t in loaders)
+    assert robust.test_dataloader == baseline.test_dataloader
 
 
 def test_quick_main_job_writes_the_comparison(tmp_path):
@@ -68,3 +89,17 @@ def test_a_work_dir_of_another_run_is_moved_aside(tmp_path):
     config = str(REPO / 'configs/synth/robust_synth_s4.py')
     assert (main_job.run_fingerprint(config, ['train_cfg.max_epochs=3'])
             != main_job.run_fingerprint(config, ['train_cfg.max_epochs=4']))
+
+
+def test_a_test_report_is_reused_only_for_its_checkpoint_and_gate(tmp_path):
+    main_job = load_tool('tools/main_job.py')
+    ckpt, table = tmp_path / 'epoch_1.pth', tmp_path / 'robust_metrics.json'
+    ckpt.write_bytes(b'weights')
+    assert not main_job.report_is_current(str(table), str(ckpt), 0.5)
+    table.write_text(json.dumps(dict(gate_thr=0.5)))
+    assert main_job.report_is_current(str(table), str(ckpt), 0.5)
+    assert not main_job.report_is_current(str(table), str(ckpt), 0.81)  # recalibrated gate
+    table.write_text(json.dumps(dict(gate_thr=None)))  # a model without a similarity head
+    assert main_job.report_is_current(str(table), str(ckpt), 0.81)
+    os.utime(ckpt, (table.stat().st_mtime + 10, table.stat().st_mtime + 10))  # newer weights
+    assert not main_job.report_is_current(str(table), str(ckpt), 0.81)

@@ -9,12 +9,12 @@ Examples::
 
 Like MMSeg's ``tools/analysis_tools/benchmark.py``, but without a dataset: the inputs are random
 frames of the config's test size (the ``Resize`` scale of its test pipeline; for training the
-``crop_size``), random log-mel audio ``[96, 64]`` and, for training, half sounding frames with a
-square mask and half negatives with an empty one. Inference = ``model.test_step`` (data
-preprocessor, forward, un-padding and resizing to the original size, thresholding, gating);
-training step = ``model.train_step`` (forward, losses, backward, optimizer step from the config's
-``optim_wrapper``). ``--warmup`` untimed iterations come first; the report gives the median (and
-min, mean) over ``--iters`` timed ones.
+``crop_size``), random log-mel audio ``[96, 64]`` (and a clip of five for clip-level models)
+and, for training, half sounding frames with a square mask and half negatives with an empty one.
+Inference = ``model.test_step`` (data preprocessor, forward, un-padding and resizing to the
+original size, thresholding, gating); training step = ``model.train_step`` (forward, losses,
+backward, optimizer step from the config's ``optim_wrapper``). ``--warmup`` untimed iterations
+come first; the report gives the median (and min, mean) over ``--iters`` timed ones.
 
 Peak memory: on CUDA, ``torch.cuda.max_memory_allocated`` (tensors only). On CPU, PyTorch keeps no
 allocator statistics, so the number is the process's peak resident set size (``ru_maxrss``):
@@ -98,13 +98,15 @@ def config_sizes(cfg: Config) -> Tuple[Tuple[int, int], Tuple[int, int]]:
 
 
 def make_batch(batch_size: int, hw: Tuple[int, int], training: bool, seed: int = 0) -> dict:
-    """A collated batch of random inputs, as a dataloader would give it."""
+    """A collated batch of random inputs, as a dataloader would give it (with the clip-level
+    audio ``audio_clip [5, 96, 64]`` per sample, which frame-level models ignore)."""
     gen = torch.Generator().manual_seed(seed)
     height, width = hw
-    imgs, audio, samples = [], [], []
+    imgs, audio, clips, samples = [], [], [], []
     for i in range(batch_size):
         imgs.append(torch.randint(0, 256, (3, height, width), generator=gen, dtype=torch.uint8))
-        audio.append(torch.randn(96, 64, generator=gen) * 2 - 3)
+        clips.append(torch.randn(5, 96, 64, generator=gen) * 2 - 3)
+        audio.append(clips[-1][0].clone())
         sounding = i % 2 == 0
         sample = SegDataSample(metainfo=dict(img_shape=hw, ori_shape=hw, pad_shape=hw,
                                              condition='positive' if sounding else 'silence',
@@ -115,7 +117,7 @@ def make_batch(batch_size: int, hw: Tuple[int, int], training: bool, seed: int =
                 gt[:, height // 4:3 * height // 4, width // 4:3 * width // 4] = 1
             sample.gt_sem_seg = PixelData(data=gt)
         samples.append(sample)
-    return dict(inputs=dict(img=imgs, audio=audio), data_samples=samples)
+    return dict(inputs=dict(img=imgs, audio=audio, audio_clip=clips), data_samples=samples)
 
 
 def build_model(cfg: Config, checkpoint: Optional[str], device: str) -> torch.nn.Module:

@@ -10,7 +10,8 @@ crop_size = (112, 112)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAVSMask'),
-    dict(type='LoadAVSAudio', use_cache=True),
+    # with_clip: every second of the clip too, for the clip-level audio of the S4 models.
+    dict(type='LoadAVSAudio', use_cache=True, with_clip=True),
     dict(type='RandomResize', scale=img_scale, ratio_range=(1.0, 1.25), keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size),
     dict(type='RandomFlip', prob=0.5),
@@ -21,7 +22,7 @@ test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=img_scale, keep_ratio=True),
     dict(type='LoadAVSMask'),
-    dict(type='LoadAVSAudio', use_cache=True),
+    dict(type='LoadAVSAudio', use_cache=True, with_clip=True),
     dict(type='PackAVSegInputs'),
 ]
 

@@ -2,7 +2,8 @@
 """Packing of audio-visual samples: the second modality travels in ``inputs``.
 
 :class:`PackAVSegInputs` returns ``dict(inputs=dict(img=Tensor[3, H, W] uint8,
-audio=Tensor[96, 64] float32), data_samples=SegDataSample)``.
+audio=Tensor[96, 64] float32), data_samples=SegDataSample)``, plus ``audio_clip``
+(``Tensor[E, 96, 64]``, every example of the clip) when the loader provides it.
 
 Why in ``inputs`` and not in the data sample (mmdet3d's multi-modality precedent, see
 ``docs/design.md``): audio is an input of the network, not an annotation. In ``inputs`` the data
@@ -29,7 +30,8 @@ class PackAVSegInputs(PackSegInputs):
     (``gt_sem_seg``: PixelData ``[1, H, W]`` long); ``results['audio']`` (from
     :class:`LoadAVSAudio`) is added to ``inputs``.
 
-    Required keys: ``img``, ``audio``; optional ``gt_seg_map`` and the meta keys.
+    Required keys: ``img``, ``audio``; optional ``audio_clip``, ``gt_seg_map`` and the meta
+    keys.
 
     Args:
         meta_keys (Sequence[str]): Metainfo keys; default :data:`AVS_META_KEYS`.
@@ -46,7 +48,13 @@ class PackAVSegInputs(PackSegInputs):
             raise KeyError('PackAVSegInputs needs results["img"]; add LoadImageFromFile')
         packed = super().transform(results)
         audio = results['audio']
+        packed['inputs'] = dict(img=packed['inputs'], audio=self._tensor(audio))
+        if results.get('audio_clip') is not None:
+            packed['inputs']['audio_clip'] = self._tensor(results['audio_clip'])
+        return packed
+
+    @staticmethod
+    def _tensor(audio) -> torch.Tensor:
         if isinstance(audio, np.ndarray):
             audio = torch.from_numpy(np.ascontiguousarray(audio))
-        packed['inputs'] = dict(img=packed['inputs'], audio=audio.float())
-        return packed
+        return audio.float()

@@ -79,17 +79,30 @@ class LoadAVSAudio(BaseTransform):
 
     Required keys: ``frame_idx``; and ``audio_waveform`` + ``audio_sample_rate``, or
     ``log_mel_path`` / ``audio_path``.
-    Added keys: ``audio``.
+    Added keys: ``audio``; ``audio_clip`` with ``with_clip``.
 
     Args:
         use_cache (bool): Read ``log_mel_path`` when that file exists. Default True.
         num_examples (int): Examples per clip (= frames per video). Default 5.
         cache_size (int): Clips kept in the per-process LRU cache; 0 disables it. Default 64.
+        random_example (bool): Training augmentation for single-source clips (S4): use an
+            example of the clip drawn uniformly at random (``np.random``, seeded by the runner)
+            instead of the frame's own. In S4 one object sounds all clip long, so every second of
+            the clip's audio is a valid partner of the annotated frame 1, while frame 1's own
+            second always holds the onset of the sound; test frames 2-5 hear the rest of the clip
+            (pauses between barks, hoots, laughs). Do not use it for MS3, whose sources change
+            within a clip. Default False.
+        with_clip (bool): Also set ``results['audio_clip']``, float32 ``[num_examples, 96, 64]``:
+            every example of the clip, for models whose similarity head scores the clip-level
+            audio embedding (``AVSegmentor(similarity_audio='clip')``). Default False.
     """
 
-    def __init__(self, use_cache: bool = True, num_examples: int = 5, cache_size: int = 64):
+    def __init__(self, use_cache: bool = True, num_examples: int = 5, cache_size: int = 64,
+                 random_example: bool = False, with_clip: bool = False):
         if num_examples < 1:
             raise ValueError(f'num_examples must be >= 1, found {num_examples}')
+        self.random_example = random_example
+        self.with_clip = with_clip
         self.use_cache = use_cache
         self.num_examples = num_examples
         self.cache_size = cache_size
@@ -137,12 +150,17 @@ class LoadAVSAudio(BaseTransform):
                 waveform, int(results['audio_sample_rate']), num_examples=self.num_examples)
         else:
             examples = self._examples_from_files(results)
+        if self.random_example:
+            frame_idx = int(np.random.randint(len(examples)))
         results['audio'] = examples[frame_idx].clone().float()
+        if self.with_clip:
+            results['audio_clip'] = examples.clone().float()
         return results
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(use_cache={self.use_cache}, '
-                f'num_examples={self.num_examples}, cache_size={self.cache_size})')
+                f'num_examples={self.num_examples}, cache_size={self.cache_size}, '
+                f'random_example={self.random_example}, with_clip={self.with_clip})')
 
 
 @TRANSFORMS.register_module()

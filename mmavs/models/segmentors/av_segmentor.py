@@ -3,12 +3,24 @@
 
 .. code:: text
 
-    inputs = dict(img=[B, 3, H, W], audio=[B, 96, 64])
+    inputs = dict(img=[B, 3, H, W], audio=[B, 96, 64](, audio_clip=[B, E, 96, 64]))
     img   -> backbone (MMSeg / MMPretrain) -> visual feats (tuple of [B, C_i, H_i, W_i])
     audio -> audio_backbone (VGGish / AudioCNN) -> audio embedding [B, C_a]
     visual feats -> neck (optional) -> fusion(feats, audio) -> decode head
                  -> mask logits [B, 1, h, w]
-    visual feats[-1] (before neck and fusion) + audio -> similarity head -> logit [B]
+    visual feats[-1] (before neck and fusion) + audio embedding (frame or clip level)
+                 -> similarity head -> logit [B]
+
+**Frame- or clip-level audio** (``similarity_audio``, ``fusion_audio``). Each of the similarity
+head and the fusion hears either the frame's own second of audio (``'frame'``, the default) or
+the *clip-level* embedding (``'clip'``): the mean of the audio backbone's embeddings of every
+example of the clip (``inputs['audio_clip']``, from ``LoadAVSAudio(with_clip=True)``), as the
+paper describes the similarity's input ("the clip-level audio embedding"). A clip-level
+embedding does not depend on whether the frame's second happens to fall into a pause of the sound
+(between two barks or hoots), and five seconds of noise or off-screen audio are judged on five
+seconds of evidence. Clip-level fusion suits single-source clips (S4: one object sounds all clip
+long; TPAVI in AVSBench also attends over the whole clip's audio); MS3's sources change within
+a clip.
 
 ``loss`` returns the decode (and auxiliary) head losses prefixed ``decode.``/``aux.`` and the
 similarity losses prefixed ``sim.``. ``predict`` fills each ``SegDataSample`` with
@@ -45,6 +57,8 @@ from ..losses.functional import binary_pixel_accuracy
 from .gating import gate_mask, similarity_gate, soft_gate_logits
 
 AVInputs = Dict[str, Tensor]
+#: Audio levels of the fusion and the similarity head (see the module docstring).
+AUDIO_LEVELS = ('frame', 'clip')
 
 
 def sliding_windows(height: int, width: int, crop: Sequence[int],
@@ -90,6 +104,12 @@ class AVSegmentor(EncoderDecoder):
             (the authors freeze VGGish). Defaults to False (e.g. ``AudioCNN`` trained from scratch).
         soft_gate (bool): Multiply the mask probability by the similarity probability in training
             and inference (see the module docstring). Needs a similarity head. Defaults to False.
+        similarity_audio (str): Audio embedding of the similarity head: ``'frame'`` (the
+            frame's own example) or ``'clip'`` (mean over ``inputs['audio_clip']``, see the
+            module docstring); ignored without a similarity head (a positive-only baseline may
+            inherit it). Defaults to ``'frame'``.
+        fusion_audio (str): Audio embedding of the fusion, ``'frame'`` or ``'clip'``. Defaults
+            to ``'frame'``.
         train_cfg (dict, optional): Training config.
         test_cfg (dict, optional): ``dict(mode='whole')`` (default) or
             ``dict(mode='slide', crop_size=(h, w), stride=(h, w))``.
@@ -109,6 +129,8 @@ class AVSegmentor(EncoderDecoder):
                  gate_thr: Optional[float] = None,
                  freeze_audio_backbone: bool = False,
                  soft_gate: bool = False,
+                 similarity_audio: str = 'frame',
+                 fusion_audio: str = 'frame',
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
@@ -140,13 +162,26 @@ class AVSegmentor(EncoderDecoder):
         if soft_gate and self.similarity_head is None:
             raise ValueError('AVSegmentor: soft_gate needs a similarity_head (it multiplies the '
                              'mask probability by the similarity probability)')
+        for name, level in dict(similarity_audio=similarity_audio,
+                                fusion_audio=fusion_audio).items():
+            if level not in AUDIO_LEVELS:
+                raise ValueError(f'AVSegmentor: {name} must be one of {AUDIO_LEVELS}, found '
+                                 f'{level!r}')
         self.gate_thr = gate_thr
         self.soft_gate = soft_gate
+        self.similarity_audio = similarity_audio if self.similarity_head is not None else None
+        self.fusion_audio = fusion_audio
         self.freeze_audio_backbone = freeze_audio_backbone
         if freeze_audio_backbone:
             self.audio_backbone.eval()
             for param in self.audio_backbone.parameters():
                 param.requires_grad = False
+
+    @property
+    def needs_audio_clip(self) -> bool:
+        """bool: Whether the model reads ``inputs['audio_clip']`` (a clip-level fusion or
+        similarity)."""
+        return 'clip' in (self.fusion_audio, self.similarity_audio)
 
     @property
     def with_similarity_head(self) -> bool:
@@ -189,6 +224,37 @@ class AVSegmentor(EncoderDecoder):
                              f'{tuple(emb.shape)} from {type(self.audio_backbone).__name__}')
         return emb
 
+    def clip_audio_embedding(self, inputs: AVInputs) -> Tensor:
+        """Clip-level audio embedding ``[B, C_a]``: the mean of the audio backbone's embeddings
+        of every example of each clip (``inputs['audio_clip'] [B, E, 96, 64]``)."""
+        clip = inputs.get('audio_clip')
+        if clip is None:
+            raise KeyError('AVSegmentor with clip-level audio (similarity_audio or fusion_audio '
+                           "= 'clip') needs inputs['audio_clip'] [B, E, 96, 64]: load the audio "
+                           "with dict(type='LoadAVSAudio', with_clip=True)")
+        batch_size = inputs['img'].size(0)
+        if clip.dim() != 4 or clip.size(0) != batch_size:
+            raise ValueError(f'AVSegmentor: expected audio_clip [B={batch_size}, E, 96, 64], '
+                             f'found {tuple(clip.shape)}')
+        emb = self.extract_audio(clip.flatten(0, 1))
+        return emb.view(batch_size, clip.size(1), -1).mean(dim=1)
+
+    def audio_embeddings(self, inputs: AVInputs) -> Tuple[Tensor, Tensor]:
+        """The audio embeddings ``[B, C_a]`` the fusion and the similarity head use.
+
+        Each is the frame's own example (``'frame'``) or :meth:`clip_audio_embedding`
+        (``'clip'``), by ``fusion_audio`` and ``similarity_audio``; each level is computed once.
+
+        Returns:
+            tuple[Tensor, Tensor]: ``(fusion embedding, similarity embedding)`` (the latter None
+            without a similarity head).
+        """
+        _, audio = self.unpack_inputs(inputs)
+        levels = {self.fusion_audio, self.similarity_audio}
+        embs = dict(frame=self.extract_audio(audio) if 'frame' in levels else None,
+                    clip=self.clip_audio_embedding(inputs) if 'clip' in levels else None)
+        return embs[self.fusion_audio], embs.get(self.similarity_audio)
+
     def extract_visual(self, img: Tensor) -> Tuple[Tensor, ...]:
         """Backbone outputs (before neck and fusion), a tuple of ``[B, C_i, H_i, W_i]``."""
         feats = self.backbone(img)
@@ -201,14 +267,15 @@ class AVSegmentor(EncoderDecoder):
         """Run both encoders and the fusion.
 
         Returns:
-            tuple: ``(visual feats before fusion, audio embedding [B, C_a], fused feats)``.
+            tuple: ``(visual feats before fusion, the similarity head's audio embedding
+            [B, C_a], fused feats)`` (:meth:`audio_embeddings`).
         """
-        img, audio = self.unpack_inputs(inputs)
+        img, _ = self.unpack_inputs(inputs)
         visual = self.extract_visual(img)
-        audio_emb = self.extract_audio(audio)
+        fusion_emb, similarity_emb = self.audio_embeddings(inputs)
         feats = self.neck(visual) if self.with_neck else visual
-        fused = self.fusion(feats, audio_emb)
-        return visual, audio_emb, fused
+        fused = self.fusion(feats, fusion_emb)
+        return visual, similarity_emb, fused
 
     def extract_feat(self, inputs: AVInputs) -> Tuple[Tensor, ...]:
         """Fused multi-scale features, the decode head's input."""
@@ -278,7 +345,8 @@ class AVSegmentor(EncoderDecoder):
         """Losses of a batch.
 
         Args:
-            inputs (dict): ``img [B, 3, H, W]`` (normalised) and ``audio [B, 96, 64]``.
+            inputs (dict): ``img [B, 3, H, W]`` (normalised), ``audio [B, 96, 64]`` and, for a
+                clip-level similarity, ``audio_clip [B, E, 96, 64]``.
             data_samples (list[SegDataSample]): With ``gt_sem_seg`` ({0, 1}, 255 = ignore) and
                 metainfo ``is_sounding`` (needed by the similarity head).
 
@@ -333,7 +401,7 @@ class AVSegmentor(EncoderDecoder):
                                               self.test_cfg.stride):
             crop = img[:, :, y1:y2, x1:x2]
             crop_metas = [dict(meta, img_shape=crop.shape[2:]) for meta in batch_img_metas]
-            logits, sim = self.whole_av_inference(dict(img=crop, audio=audio), crop_metas)
+            logits, sim = self.whole_av_inference(dict(inputs, img=crop), crop_metas)
             preds += F.pad(logits, (x1, width - x2, y1, height - y2))
             count[:, :, y1:y2, x1:x2] += 1
             num_crops += 1
