@@ -221,13 +221,21 @@ def train(name: str, config: str, work_dir: str, options: List[str], epochs: int
     return ckpt
 
 
+def read_if_newer(path: str, ckpt: str) -> Optional[Dict]:
+    """The JSON file ``path`` when it exists and is newer than ``ckpt``, else None."""
+    if not osp.isfile(path) or osp.getmtime(path) < osp.getmtime(ckpt):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
 def report_is_current(table: str, ckpt: str, gate_thr: float) -> bool:
     """Whether a robust test report exists, is newer than ``ckpt`` and was gated at ``gate_thr``
     (a report without a gate, from a model without a similarity head, fits any threshold)."""
-    if not osp.isfile(table) or osp.getmtime(table) < osp.getmtime(ckpt):
+    report = read_if_newer(table, ckpt)
+    if report is None:
         return False
-    with open(table) as f:
-        recorded = json.load(f).get('gate_thr')
+    recorded = report.get('gate_thr')
     return recorded is None or abs(float(recorded) - float(gate_thr)) < 1e-9
 
 
@@ -252,18 +260,16 @@ def calibrate(config: str, ckpt: str, out_dir: str, options: List[str]) -> float
     negatives val cannot show.
     """
     summary = osp.join(out_dir, 'gate_calibration.json')
-    stale = not osp.isfile(summary) or osp.getmtime(summary) < osp.getmtime(ckpt)
-    if not stale:
-        with open(summary) as f:
-            stale = json.load(f)['calibration'].get('strategy') != GATE_STRATEGY
-    if stale:
+    found = read_if_newer(summary, ckpt)
+    if found is None or found['calibration'].get('strategy') != GATE_STRATEGY:
         log('4/5 calibrate the gate on val (positive, silence, off-screen)')
         run([osp.join(REPO, 'tools/analysis_tools/calibrate_gate.py'), config, ckpt, '--work-dir',
              out_dir, '--no-progress', '--strategy', GATE_STRATEGY, '--cfg-options'] + options +
             ['val_dataloader.dataset.conditions=[positive,silence,offscreen]'],
             osp.join(out_dir, 'calibrate_stdout.log'), '[calibration] ')
-    with open(summary) as f:
-        thr = float(json.load(f)['calibration']['gate_thr'])
+        with open(summary) as f:
+            found = json.load(f)
+    thr = float(found['calibration']['gate_thr'])
     log(f'gate threshold: {thr:g} ({osp.relpath(summary, REPO)})')
     return thr
 

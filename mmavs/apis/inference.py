@@ -44,7 +44,7 @@ from mmengine.runner import load_checkpoint
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from ..audio import VGGISH_SAMPLE_RATE, load_audio, waveform_to_examples
+from ..audio import VGGISH_SAMPLE_RATE, load_audio, num_examples_for, waveform_to_examples
 from ..datasets.negatives import rms_dbfs
 from .video import read_frame
 
@@ -52,6 +52,8 @@ ConfigLike = Union[str, Path, Config]
 FrameLike = Union[str, Path, np.ndarray]
 AudioLike = Union[None, str, Path, np.ndarray, torch.Tensor]
 
+#: Examples in a clip (AVSBench: 5 s, one example per frame).
+CLIP_EXAMPLES = 5
 #: Pipeline transforms removed for inference (they read annotations or audio files).
 DROPPED_TRANSFORMS = ('AddNegativeAudio', 'LoadAVSMask', 'LoadAnnotations', 'LoadAVSAudio')
 
@@ -238,6 +240,29 @@ def _waveform(audio: AudioLike, sample_rate: Optional[int], num_examples: int):
     return wave, int(sample_rate)
 
 
+def _featurise(audio: AudioLike, frame_times: Sequence[float], sample_rate: Optional[int],
+               clip_len: Optional[int] = None):
+    """Featurise the audio once: ``(example index of each frame [N], examples [E, 96, 64])``.
+
+    ``E`` covers every frame's example; with ``clip_len`` also every whole example of the audio
+    and at least ``clip_len`` (room for each frame's clip window).
+    """
+    indices = example_indices(frame_times)
+    count = int(indices.max()) + 1 if indices.size else 1
+    wave, sr = _waveform(audio, sample_rate, max(count, clip_len or 1))
+    if clip_len is not None:
+        whole = num_examples_for(int(round(len(wave) * VGGISH_SAMPLE_RATE / sr)))
+        count = max(count, clip_len, whole)
+    return indices, waveform_to_examples(wave, sr, num_examples=count)
+
+
+def _clip_windows(examples: torch.Tensor, indices: np.ndarray, clip_len: int) -> torch.Tensor:
+    """``[N, clip_len, 96, 64]``: ``clip_len`` consecutive examples centred on each frame's
+    example where ``examples`` allows, shifted to stay inside it."""
+    starts = np.clip(indices - clip_len // 2, 0, len(examples) - clip_len)
+    return torch.stack([examples[int(s):int(s) + clip_len] for s in starts]).float()
+
+
 def frame_audio_examples(audio: AudioLike,
                          frame_times: Sequence[float],
                          sample_rate: Optional[int] = None) -> torch.Tensor:
@@ -254,17 +279,14 @@ def frame_audio_examples(audio: AudioLike,
         Tensor: ``[N, 96, 64]``: frame ``i`` gets example ``floor(t_i)`` of the clip, padded by
         :func:`mmavs.audio.waveform_to_examples` when the clip is shorter.
     """
-    indices = example_indices(frame_times)
-    num_examples = int(indices.max()) + 1 if indices.size else 1
-    wave, sr = _waveform(audio, sample_rate, num_examples)
-    examples = waveform_to_examples(wave, sr, num_examples=num_examples)
+    indices, examples = _featurise(audio, frame_times, sample_rate)
     return examples[torch.from_numpy(indices)].float()
 
 
 def frame_clip_examples(audio: AudioLike,
                         frame_times: Sequence[float],
                         sample_rate: Optional[int] = None,
-                        clip_len: int = 5) -> torch.Tensor:
+                        clip_len: int = CLIP_EXAMPLES) -> torch.Tensor:
     """Clip-level audio of every frame, ``[N, clip_len, 96, 64]`` float32.
 
     The clip of frame ``i`` is ``clip_len`` consecutive examples around its own example
@@ -275,13 +297,8 @@ def frame_clip_examples(audio: AudioLike,
     """
     if clip_len < 1:
         raise ValueError(f'clip_len must be >= 1, found {clip_len}')
-    indices = example_indices(frame_times)
-    last = int(indices.max()) if indices.size else 0
-    wave, sr = _waveform(audio, sample_rate, max(last + 1, clip_len))
-    available = max(last + 1, int(len(wave) // sr), clip_len)
-    examples = waveform_to_examples(wave, sr, num_examples=available)
-    starts = np.clip(indices - clip_len // 2, 0, available - clip_len)
-    return torch.stack([examples[int(s):int(s) + clip_len] for s in starts]).float()
+    indices, examples = _featurise(audio, frame_times, sample_rate, clip_len)
+    return _clip_windows(examples, indices, clip_len)
 
 
 # ---------------------------------------------------------------------------- inference
@@ -333,10 +350,11 @@ def inference_avs(model: torch.nn.Module,
     if cfg is None:
         raise ValueError('the model has no .cfg; build it with mmavs.apis.init_avs_model')
     pipeline = build_inference_pipeline(cfg)
-    examples = frame_audio_examples(audio, times, sample_rate)
-    clips = (frame_clip_examples(audio, times, sample_rate)
-             if getattr(model, 'needs_audio_clip', False) else None)
-    indices = example_indices(times)
+    # the audio is read and featurised once, for the frames' examples and their clips
+    clip_len = CLIP_EXAMPLES if getattr(model, 'needs_audio_clip', False) else None
+    indices, featurised = _featurise(audio, times, sample_rate, clip_len)
+    examples = featurised[torch.from_numpy(indices)].float()
+    clips = _clip_windows(featurised, indices, clip_len) if clip_len else None
     results: List[SegDataSample] = []
     model.eval()
 
