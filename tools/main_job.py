@@ -20,7 +20,7 @@ config, other options or other data (``run_fingerprint.txt``) is moved aside to
 
 Usage::
 
-    python tools/main_job.py                      # full run (about 16 minutes on 2 CPU cores)
+    python tools/main_job.py                      # full run (about 19 minutes on 2 CPU cores)
     python tools/main_job.py --quick              # minutes; small data and schedule
     python tools/main_job.py --subsets s4 ms3     # also the MS3-like split
 """
@@ -48,7 +48,7 @@ from mmavs.synth import MANIFEST_NAME  # noqa: E402
 #: Gate calibration rule of the main job (``calibrate``).
 GATE_STRATEGY = 'strictest'
 #: Data sizes (videos per split) and epochs of the two modes.
-FULL = dict(s4=(720, 60, 60), ms3=(120, 30, 30), epochs=None)
+FULL = dict(s4=(720, 120, 120), ms3=(120, 30, 30), epochs=None)
 QUICK = dict(s4=(48, 12, 12), ms3=(24, 6, 6), epochs=4)
 
 

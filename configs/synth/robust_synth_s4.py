@@ -12,16 +12,18 @@ _base_ = [
 # held out).
 neg_ratios = dict(offscreen=0.3, silence=0.1)
 train_dataloader = dict(dataset=dict(neg_ratios=neg_ratios))
-# In-batch negatives between different categories (an addition to the authors' recipe, weight
-# 0.2): the similarity learns what *does* match a frame instead of only what the off-screen rule
-# rejects, so held-out noise and real recordings get a low score (docs/model.md).
+# In-batch negatives between different categories (an addition to the authors' recipe): the
+# similarity learns what *does* match a frame instead of only what the off-screen rule rejects, so
+# held-out noise and real recordings get a low score. Weight 1.0: over two seeds on generator 1.4
+# it kept 0.026 more positive mIoU than weight 0.2 at the val-calibrated gate, with every negative
+# target met in both (docs/model.md).
 # Clip-level audio for the fusion and the similarity (S4: one object sounds all clip long; the
 # paper's similarity scores the clip-level embedding): a frame whose second falls into a pause of
 # the sound is still matched, and noise or off-screen audio is judged on the whole clip.
 model = dict(
     fusion_audio='clip',
     similarity_audio='clip',
-    similarity_head=dict(in_batch_negatives=True, in_batch_rule='category', in_batch_weight=0.2))
+    similarity_head=dict(in_batch_negatives=True, in_batch_rule='category', in_batch_weight=1.0))
 # 40 epochs over the 720 training clips of the main job's SynthAVS (3000 iterations).
 max_epochs = 40
 optim_wrapper = dict(optimizer=dict(lr=1e-3, weight_decay=0.01), clip_grad=dict(max_norm=5.0))

@@ -71,17 +71,28 @@ class Clip:
 
 def _track(rng: np.random.Generator, size: int, radius: float, centre: Sequence[float],
            num_frames: int) -> List[ObjectPose]:
-    """Linear drift (≤ 4 % of the frame per second), scale change (±5 %/s) and rotation."""
+    """Linear drift (≤ 4 % of the frame per second), scale change (±5 %/s) and rotation.
+
+    ``radius`` and ``centre`` are the pose at an *anchor* frame drawn uniformly from the clip's
+    frames, not at the first frame: motion runs both ways from the anchor. In a real video the
+    first frame is an arbitrary moment, so its poses are distributed like those of any other
+    frame; anchored at frame 1 (generator <= 1.3) the only annotated training frame of S4 showed
+    the narrowest spread of angles and sizes, and test frames 4-5 turned objects further than any
+    training frame. With a uniform anchor and symmetric rates the first and the last frame have
+    the same pose distribution and the inner frames a narrower one inside it.
+    """
     velocity = rng.normal(0, 0.02 * size, 2)
     growth = rng.uniform(0.95, 1.05)
     spin = rng.uniform(-0.2, 0.2)
     angle0 = rng.uniform(-0.5, 0.5)
+    anchor = int(rng.integers(num_frames))
     poses = []
     for f in range(num_frames):
-        r = radius * growth**f
-        x = float(np.clip(centre[0] + velocity[0] * f, 0.3 * r, size - 0.3 * r))
-        y = float(np.clip(centre[1] + velocity[1] * f, 0.3 * r, size - 0.3 * r))
-        poses.append(ObjectPose(x=x, y=y, radius=r, angle=angle0 + spin * f))
+        t = f - anchor
+        r = radius * growth**t
+        x = float(np.clip(centre[0] + velocity[0] * t, 0.3 * r, size - 0.3 * r))
+        y = float(np.clip(centre[1] + velocity[1] * t, 0.3 * r, size - 0.3 * r))
+        poses.append(ObjectPose(x=x, y=y, radius=r, angle=angle0 + spin * t))
     return poses
 
 

@@ -39,7 +39,7 @@ from .scene import NUM_FRAMES, render_clip, sample_ms3_objects, sample_s4_object
 from .sounds import SAMPLE_RATE
 
 #: Version of the generator's output; bump whenever the same arguments would give other files.
-SYNTH_VERSION = '1.3.0'
+SYNTH_VERSION = '1.4.0'
 MANIFEST_NAME = 'synth_avs_manifest.json'
 SUBSETS = ('s4', 'ms3')
 
