@@ -13,7 +13,9 @@ the wav or, when ``use_log_mel_cache=True``, the cached log-mel ``.pkl``.
 
 Data-info keys (``docs/design.md``): ``img_path``, ``seg_map_path``, ``audio_path``,
 ``log_mel_path``, ``frame_idx``, ``video_id``, ``category``, ``split``, ``is_sounding`` (1),
-``condition`` (``'positive'``), ``reduce_zero_label`` (False), ``seg_fields``, ``label_map``.
+``condition`` (``'positive'``), ``reduce_zero_label`` (False), ``seg_fields``, ``label_map``;
+with ``with_clip_frames=True`` also ``clip_img_paths`` (the 5 frames of the sample's video, for
+:class:`~mmavs.datasets.transforms.LoadExtraClipFrame`; S4 train has them without masks).
 Video-level records are kept in :attr:`video_infos` for wrappers that pair videos (AVSBench-Robust).
 """
 import csv
@@ -77,6 +79,10 @@ class _AVSBenchDataset(BaseSegDataset):
         use_log_mel_cache (bool): Accept a cached log-mel ``.pkl`` in place of a missing wav and
             pass its path to the pipeline (``log_mel_path``). False: every video needs its wav and
             ``log_mel_path`` is None, so audio is always featurised from the wav.
+        with_clip_frames (bool): Give every sample ``clip_img_paths``, the paths of all 5 frames
+            of its video (checked to exist with the other files), so a pipeline can load another
+            frame of the clip (the similarity of the debiased model trains on every frame, as the
+            authors' does, while the masks exist for frame 1 only in S4 train). Default False.
         test_mode (bool): MMEngine test mode.
         **kwargs: Passed to :class:`mmseg.datasets.BaseSegDataset` (``indices``, ``lazy_init``,
             ``serialize_data``, ``metainfo``, ...).
@@ -95,10 +101,12 @@ class _AVSBenchDataset(BaseSegDataset):
                  pipeline: List[Union[dict, Callable]] = [],
                  ann_file: Optional[str] = None,
                  use_log_mel_cache: bool = True,
+                 with_clip_frames: bool = False,
                  test_mode: bool = False,
                  **kwargs) -> None:
         self.split = check_split(split)
         self.use_log_mel_cache = use_log_mel_cache
+        self.with_clip_frames = with_clip_frames
         self.video_infos: List[dict] = []
         kwargs.setdefault('reduce_zero_label', False)
         if kwargs['reduce_zero_label']:
@@ -169,6 +177,11 @@ class _AVSBenchDataset(BaseSegDataset):
             mask = layout.mask(split, cat, vid, idx)
             missing.extend(p for p in (img, mask) if not osp.isfile(p))
             frames.append(dict(frame_idx=idx, img_path=img, seg_map_path=mask))
+        clip_img_paths = None
+        if self.with_clip_frames:
+            clip_img_paths = [layout.frame(split, cat, vid, idx) for idx in range(NUM_FRAMES)]
+            missing.extend(p for p in clip_img_paths
+                           if not osp.isfile(p) and p not in (f['img_path'] for f in frames))
         info = dict(
             video_id=vid,
             category=cat,
@@ -177,10 +190,12 @@ class _AVSBenchDataset(BaseSegDataset):
             audio_path=wav,
             log_mel_path=pkl if self.use_log_mel_cache else None,
             frames=frames)
+        if clip_img_paths is not None:
+            info['clip_img_paths'] = clip_img_paths
         return info, missing
 
     def _sample_info(self, video: dict, frame: dict) -> dict:
-        return dict(
+        info = dict(
             img_path=frame['img_path'],
             seg_map_path=frame['seg_map_path'],
             audio_path=video['audio_path'],
@@ -194,6 +209,9 @@ class _AVSBenchDataset(BaseSegDataset):
             label_map=self.label_map,
             reduce_zero_label=self.reduce_zero_label,
             seg_fields=[])
+        if 'clip_img_paths' in video:
+            info['clip_img_paths'] = list(video['clip_img_paths'])
+        return info
 
     def _missing_message(self, missing: List[tuple]) -> str:
         listed = '\n'.join(f'  {where}: {path}' for where, path in missing[:MAX_LISTED_MISSING])

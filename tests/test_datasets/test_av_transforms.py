@@ -144,7 +144,7 @@ def test_pack_puts_audio_in_inputs_and_the_design_metainfo(tiny_root):
     torch.testing.assert_close(packed['inputs']['audio'], results['audio'])
     gt = packed['data_samples'].gt_sem_seg.data
     assert gt.shape == (1, 64, 64) and gt.dtype == torch.int64
-    expected_keys = set(AVS_META_KEYS) - {'pad_shape', 'flip', 'flip_direction'}
+    expected_keys = set(AVS_META_KEYS) - {'pad_shape', 'flip', 'flip_direction', 'extra_img_path'}
     assert expected_keys <= set(packed['data_samples'].metainfo)
     del results['audio']
     with pytest.raises(KeyError, match='add LoadAVSAudio'):

@@ -28,7 +28,7 @@ def test_mmavs_registers_into_mmseg_scope():
     for registry, names in (
             (MODELS, ['AVSegmentor', 'AVSegDataPreProcessor', 'VGGish', 'AudioCNN', 'SimilarityHead']),
             (DATASETS, ['AVSBenchS4Dataset', 'AVSBenchMS3Dataset']),
-            (TRANSFORMS, ['LoadAVSAudio', 'PackAVSegInputs']),
+            (TRANSFORMS, ['LoadAVSAudio', 'PackAVSegInputs', 'LoadExtraClipFrame']),
             (METRICS, ['RobustAVSMetric'])):
         for name in names:
             assert registry.get(name) is not None, f'{name} missing from {registry.name}'

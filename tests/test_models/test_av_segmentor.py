@@ -309,3 +309,37 @@ def test_clip_level_similarity_scores_the_mean_clip_embedding():
     with torch.no_grad():
         slid = model.predict(inputs_clip, make_samples([1, 0]))
     assert all(0 <= s.pred_similarity.item() <= 1 for s in slid)
+
+
+def test_extra_clip_frames_train_the_similarity_only():
+    torch.manual_seed(0)
+    model = build(tiny_model_cfg(similarity_audio='clip', fusion_audio='clip'))
+    gen = torch.Generator().manual_seed(5)
+    inputs = dict(make_inputs(2), audio_clip=torch.randn(2, 5, 96, 64, generator=gen))
+    extra = torch.randn(2, 3, 64, 64, generator=gen)
+    plain = model.loss(inputs, make_samples([1, 0]))
+    losses = model.loss(dict(inputs, img_extra=extra), make_samples([1, 0]))
+    # the mask losses see the annotated frames only (the backbone batch holds both)
+    for key in ('decode.loss_bce', 'decode.loss_iou'):
+        assert losses[key].item() == pytest.approx(plain[key].item(), rel=1e-4), key
+    assert losses['sim.loss_sim'].item() != pytest.approx(plain['sim.loss_sim'].item(), rel=1e-4)
+    # the extra frames' similarity loss trains the visual backbone through them
+    model.zero_grad()
+    visual, audio_emb, _ = model.forward_features(inputs)
+    extra_visual = model.extract_visual(extra)
+    with torch.no_grad():
+        expected = model.similarity_head.loss(visual, audio_emb, make_samples([1, 0]),
+                                              extra_visual_feats=extra_visual)['loss_sim']
+    assert losses['sim.loss_sim'].item() == pytest.approx(expected.item(), rel=1e-4)
+    watched = extra.clone().requires_grad_()
+    losses = model.loss(dict(inputs, img_extra=watched), make_samples([1, 0]))
+    (losses['decode.loss_bce'] + losses['decode.loss_iou']).backward(retain_graph=True)
+    assert watched.grad is None or watched.grad.abs().sum() == 0
+    losses['sim.loss_sim'].backward()
+    assert watched.grad.abs().sum() > 0
+    # frame-level similarity audio cannot pair the extra frame with its own second
+    frame_level = build(tiny_model_cfg())
+    with pytest.raises(ValueError, match="similarity_audio='clip'"):
+        frame_level.loss(dict(inputs, img_extra=extra), make_samples([1, 0]))
+    with pytest.raises(ValueError, match='img_extra'):
+        model.loss(dict(inputs, img_extra=extra[:, :, :32]), make_samples([1, 0]))

@@ -203,3 +203,32 @@ def test_in_batch_category_rule_pairs_every_other_category():
         in_batch_negative_pairs(batch, rule='video')
     with pytest.raises(ValueError, match='in_batch_rule'):
         SimilarityHead(visual_channels=4, in_batch_rule='video')
+
+
+@pytest.mark.parametrize('in_batch', [False, True])
+def test_extra_frames_are_scored_with_their_samples_audio_and_label(in_batch):
+    torch.manual_seed(0)
+    batch = av_samples([('v0', 'guitar', 1), ('v1', 'dog', 1), ('v2', 'siren', 0)])
+    visual, extra, audio = torch.randn(3, 6, 2, 2), torch.randn(3, 6, 2, 2), torch.randn(3, 5)
+    head = SimilarityHead(visual_channels=6, audio_channels=5, embed_dims=4,
+                          in_batch_negatives=in_batch, in_batch_rule='category')
+    # a copy of each frame as its extra frame changes no mean
+    same, plain = head.loss(visual, audio, batch, extra_visual_feats=visual), head.loss(
+        visual, audio, batch)
+    for key in plain:
+        assert same[key].item() == pytest.approx(plain[key].item(), rel=1e-5), key
+    # otherwise: the mean BCE over the 2B frames, each with its own sample's audio and label
+    losses = head.loss([visual], audio, batch, extra_visual_feats=[extra])
+    logits = torch.cat([head(visual, audio), head(extra, audio)])
+    labels = torch.tensor([1.0, 1.0, 0.0]).repeat(2)
+    expected = F.binary_cross_entropy_with_logits(logits, labels)
+    assert losses['loss_sim'].item() == pytest.approx(expected.item(), rel=1e-5)
+    if in_batch:
+        from mmavs.models.heads.similarity_head import in_batch_negative_pairs
+        pairs = in_batch_negative_pairs(batch, rule='category')
+        negatives = torch.cat([head.pairwise(visual, audio)[pairs],
+                               head.pairwise(extra, audio)[pairs]])
+        pair_bce = F.binary_cross_entropy_with_logits(negatives, torch.zeros_like(negatives))
+        assert losses['loss_sim_in_batch'].item() == pytest.approx(pair_bce.item(), rel=1e-5)
+    with pytest.raises(ValueError, match='extra frames'):
+        head.loss(visual, audio, batch, extra_visual_feats=extra[:2])

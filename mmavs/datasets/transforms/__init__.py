@@ -1,7 +1,8 @@
 # Copyright (c) mmavs contributors. All rights reserved.
+from .clip_frames import LoadExtraClipFrame
 from .formatting import AVS_META_KEYS, PackAVSegInputs
 from .negative_audio import AddNegativeAudio
 from .loading import LoadAVSAudio, LoadAVSMask, read_binary_mask
 
 __all__ = ['AVS_META_KEYS', 'PackAVSegInputs', 'LoadAVSAudio', 'LoadAVSMask', 'read_binary_mask',
-           'AddNegativeAudio']
+           'AddNegativeAudio', 'LoadExtraClipFrame']

@@ -214,6 +214,10 @@ class SimilarityHead(BaseModule):
         """Tensor: The current cosine scale ``s`` (scalar)."""
         return self.log_scale.exp().clamp(max=self.max_scale)
 
+    def select_visual(self, visual_feats: Union[Tensor, Sequence[Tensor]]) -> Tensor:
+        """The visual stage this head reads: ``visual_feats[in_index]`` (or the tensor given)."""
+        return visual_feats if isinstance(visual_feats, Tensor) else visual_feats[self.in_index]
+
     def pool_visual(self, visual_feats: Union[Tensor, Sequence[Tensor]]) -> Tensor:
         """Global average pooling of the selected visual stage.
 
@@ -224,7 +228,7 @@ class SimilarityHead(BaseModule):
         Returns:
             Tensor: ``[B, C_v]``.
         """
-        x = visual_feats if isinstance(visual_feats, Tensor) else visual_feats[self.in_index]
+        x = self.select_visual(visual_feats)
         if x.dim() == 4:
             x = x.mean(dim=(2, 3))
         if x.dim() != 2 or x.size(1) != self.visual_channels:
@@ -241,7 +245,7 @@ class SimilarityHead(BaseModule):
             raise ValueError(f'SimilarityHead: expected an audio embedding '
                              f'[B, {self.audio_channels}], found {tuple(audio_emb.shape)}')
         audio = self.audio_proj(audio_emb)
-        x = visual_feats if isinstance(visual_feats, Tensor) else visual_feats[self.in_index]
+        x = self.select_visual(visual_feats)
         if self.pooling == 'max' and x.dim() == 4:
             if x.size(1) != self.visual_channels:
                 raise ValueError(f'SimilarityHead: expected visual features [B, '
@@ -284,25 +288,50 @@ class SimilarityHead(BaseModule):
         return self.scale * cos + self.bias
 
     def loss(self, visual_feats: Union[Tensor, Sequence[Tensor]], audio_emb: Tensor,
-             data_samples: Sequence) -> dict:
+             data_samples: Sequence,
+             extra_visual_feats: Optional[Union[Tensor, Sequence[Tensor]]] = None) -> dict:
         """BCE of the similarity logit against ``is_sounding`` (+ the in-batch negatives).
+
+        Args:
+            visual_feats (Tensor | Sequence[Tensor]): Backbone outputs of the ``B`` frames.
+            audio_emb (Tensor): Audio embedding ``[B, C_a]``.
+            data_samples (Sequence[SegDataSample]): With metainfo ``is_sounding`` (and
+                ``category``, ``video_id`` for the in-batch pairs).
+            extra_visual_feats (Tensor | Sequence[Tensor], optional): Backbone outputs of another
+                frame of each sample's clip (``B`` frames, same layout). Each is scored with its
+                sample's audio and label, and forms the same in-batch pairs as its sample's frame:
+                the similarity trains on more frames of each clip than the annotated one.
 
         Returns:
             dict[str, Tensor]: ``{loss_name: weighted BCE, 'acc_sim': accuracy in %,
             'sim_scale': current s}``; with ``in_batch_negatives`` also
             ``<loss_name>_in_batch`` (weighted mean BCE of the in-batch pairs, 0 when the batch
-            has none) and ``acc_sim_in_batch`` (their accuracy in %, 100 when none).
+            has none) and ``acc_sim_in_batch`` (their accuracy in %, 100 when none). Means are
+            over every scored frame (``2B`` with the extra frames).
         """
         labels = sounding_labels(data_samples, device=audio_emb.device)
+        num = labels.numel()
+        num_views = 1
+        if extra_visual_feats is not None:
+            own = self.select_visual(visual_feats)
+            extra = self.select_visual(extra_visual_feats)
+            if extra.shape != own.shape:
+                raise ValueError(f'SimilarityHead: the extra frames\' features '
+                                 f'{tuple(extra.shape)} do not match the frames\' '
+                                 f'{tuple(own.shape)}')
+            visual_feats = torch.cat([own, extra], dim=0)
+            num_views = 2
         pair_logits = None
         if self.in_batch_negatives:
-            pair_logits = self.pairwise(visual_feats, audio_emb)
-            logits = pair_logits.diagonal()
+            pair_logits = self.pairwise(visual_feats, audio_emb)  # [V * B, B]
+            logits = torch.cat([pair_logits[v * num:(v + 1) * num].diagonal()
+                                for v in range(num_views)])
         else:
-            logits = self(visual_feats, audio_emb)
-        if labels.numel() != logits.numel():
+            logits = self(visual_feats, audio_emb.repeat(num_views, 1))
+        if logits.numel() != num * num_views:
             raise ValueError(f'SimilarityHead: {logits.numel()} predictions for '
-                             f'{labels.numel()} data samples')
+                             f'{num} data samples')
+        labels = labels.repeat(num_views)
         bce = F.binary_cross_entropy_with_logits(logits, labels)
         with torch.no_grad():
             acc = ((logits > 0).float() == labels).float().mean() * 100.0
@@ -313,7 +342,7 @@ class SimilarityHead(BaseModule):
         }
         if pair_logits is not None:
             pairs = in_batch_negative_pairs(data_samples, device=pair_logits.device,
-                                            rule=self.in_batch_rule)
+                                            rule=self.in_batch_rule).repeat(num_views, 1)
             negatives = pair_logits[pairs]
             if negatives.numel():
                 pair_bce = F.binary_cross_entropy_with_logits(negatives,

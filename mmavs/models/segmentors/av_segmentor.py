@@ -30,6 +30,14 @@ long ``[1, H, W]``, emptied when gating is on and the similarity probability is 
 records ``gate_thr`` and ``gated`` (whether the mask was emptied), so reports can show results with
 and without gating from the same raw ``seg_logits``.
 
+**Extra frames for the similarity** (training only). When the batch carries
+``inputs['img_extra'] [B, 3, H, W]`` (another frame of each sample's clip, from
+:class:`~mmavs.datasets.transforms.LoadExtraClipFrame`), the visual backbone also encodes those
+frames (one pass over ``2B`` images) and the similarity head scores them with the clip-level audio
+embedding and the sample's label; the mask losses see the annotated frames only. This is the
+authors' recipe (similarity loss on all five frames of each clip, mask loss on the annotated one)
+and needs ``similarity_audio='clip'``: the extra frame's own second of audio is not loaded.
+
 **Soft gate** (``soft_gate=True``, an option): the mask probability is the decode head's probability
 times the similarity probability, ``sigmoid(m) * sigmoid(s)``, both in the mask losses of training
 and in ``seg_logits`` at inference (:func:`soft_gate_logits`). The mask losses on negatives can then
@@ -346,7 +354,8 @@ class AVSegmentor(EncoderDecoder):
 
         Args:
             inputs (dict): ``img [B, 3, H, W]`` (normalised), ``audio [B, 96, 64]`` and, for a
-                clip-level similarity, ``audio_clip [B, E, 96, 64]``.
+                clip-level similarity, ``audio_clip [B, E, 96, 64]``; optionally ``img_extra
+                [B, 3, H, W]`` (see the module docstring).
             data_samples (list[SegDataSample]): With ``gt_sem_seg`` ({0, 1}, 255 = ignore) and
                 metainfo ``is_sounding`` (needed by the similarity head).
 
@@ -355,7 +364,11 @@ class AVSegmentor(EncoderDecoder):
             ``sim.loss_sim``, ``sim.acc_sim``, ``sim.sim_scale``.
         """
         self.check_train_samples(data_samples)
-        visual, audio_emb, fused = self.forward_features(inputs)
+        extra_visual = None
+        if isinstance(inputs, dict) and inputs.get('img_extra') is not None:
+            visual, extra_visual, audio_emb, fused = self.forward_features_with_extra(inputs)
+        else:
+            visual, audio_emb, fused = self.forward_features(inputs)
         losses = dict()
         similarity_logits = self.similarity_head(visual, audio_emb) if self.soft_gate else None
         losses.update(self._decode_head_forward_train(fused, data_samples, similarity_logits))
@@ -363,8 +376,41 @@ class AVSegmentor(EncoderDecoder):
             losses.update(self._auxiliary_head_forward_train(fused, data_samples))
         if self.with_similarity_head:
             losses.update(add_prefix(
-                self.similarity_head.loss(visual, audio_emb, data_samples), 'sim'))
+                self.similarity_head.loss(visual, audio_emb, data_samples,
+                                          extra_visual_feats=extra_visual), 'sim'))
         return losses
+
+    def forward_features_with_extra(self, inputs: AVInputs) -> Tuple[
+            Tuple[Tensor, ...], Tuple[Tensor, ...], Tensor, Tuple[Tensor, ...]]:
+        """:meth:`forward_features` for a batch with extra frames (``inputs['img_extra']``).
+
+        The backbone encodes the ``B`` frames and the ``B`` extra frames in one pass; only the
+        frames go on to the fusion and the decode head.
+
+        Returns:
+            tuple: ``(visual feats of the frames, visual feats of the extra frames, the
+            similarity head's audio embedding [B, C_a], fused feats of the frames)``.
+        """
+        img, _ = self.unpack_inputs(inputs)
+        extra = inputs['img_extra']
+        if not self.with_similarity_head or self.similarity_audio != 'clip':
+            raise ValueError('AVSegmentor: inputs["img_extra"] (LoadExtraClipFrame) trains the '
+                             "similarity head on more frames of each clip; it needs a similarity "
+                             "head with similarity_audio='clip' (the extra frame's own second of "
+                             'audio is not loaded), found '
+                             + ('no similarity head' if not self.with_similarity_head else
+                                f'similarity_audio={self.similarity_audio!r}'))
+        if extra.shape != img.shape:
+            raise ValueError(f'AVSegmentor: expected img_extra of the images\' shape '
+                             f'{tuple(img.shape)}, found {tuple(extra.shape)}')
+        both = self.extract_visual(torch.cat([img, extra], dim=0))
+        batch_size = img.size(0)
+        visual = tuple(feat[:batch_size] for feat in both)
+        extra_visual = tuple(feat[batch_size:] for feat in both)
+        fusion_emb, similarity_emb = self.audio_embeddings(inputs)
+        feats = self.neck(visual) if self.with_neck else visual
+        fused = self.fusion(feats, fusion_emb)
+        return visual, extra_visual, similarity_emb, fused
 
     # ------------------------------------------------------------------ inference
     def whole_av_inference(self, inputs: AVInputs, batch_img_metas: List[dict]
