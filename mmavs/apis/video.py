@@ -23,6 +23,8 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
+from ..utils.image import read_frame  # noqa: F401  (part of this module's API)
+
 #: File extensions read as frames from a folder (lower case).
 FRAME_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif', '.tiff')
 
@@ -47,22 +49,6 @@ def list_frame_files(frames_dir: str) -> List[str]:
         raise ValueError(f'expected image files ({", ".join(FRAME_EXTENSIONS)}) in the frames '
                          f'folder, found none in {frames_dir}')
     return [osp.join(frames_dir, n) for n in sorted(names, key=natural_key)]
-
-
-def read_frame(path: str) -> np.ndarray:
-    """Read an image file as BGR uint8 ``[H, W, 3]`` (grey and RGBA images are converted).
-
-    Raises:
-        FileNotFoundError: The file does not exist.
-        ValueError: OpenCV cannot decode it; the message names the file.
-    """
-    import cv2
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'frame not found: {path}')
-    img = cv2.imread(path, cv2.IMREAD_COLOR)
-    if img is None:
-        raise ValueError(f'cannot decode the image {path} (unreadable or not an image)')
-    return img
 
 
 def read_video_frames(path: str, fps: float = 1.0, max_frames: Optional[int] = None

@@ -18,6 +18,7 @@ from typing import Any, Dict, Sequence, Union
 import torch
 from mmseg.models.data_preprocessor import SegDataPreProcessor
 from mmseg.registry import MODELS
+from mmseg.utils import stack_batch
 
 
 @MODELS.register_module()
@@ -39,9 +40,8 @@ class AVSegDataPreProcessor(SegDataPreProcessor):
 
         Each frame shares its sample's geometry (it went through the same transforms), so it is
         channel-converted and normalised like the images and padded on the right and bottom with
-        ``pad_val`` to the padded batch size ``size = (H, W)``.
+        ``pad_val`` to the padded batch size ``size = (H, W)`` (MMSeg's ``stack_batch``).
         """
-        frames = list(frames)
         out = []
         for frame in frames:
             frame = self.cast_data(frame)
@@ -51,11 +51,8 @@ class AVSegDataPreProcessor(SegDataPreProcessor):
             if self.channel_conversion and frame.size(0) == 3:
                 frame = frame[[2, 1, 0], ...]
             frame = frame.float()
-            if self._enable_normalize:
-                frame = (frame - self.mean) / self.std
-            pad = (0, size[1] - frame.size(2), 0, size[0] - frame.size(1))
-            out.append(torch.nn.functional.pad(frame, pad, value=self.pad_val))
-        return torch.stack(out, dim=0)
+            out.append((frame - self.mean) / self.std if self._enable_normalize else frame)
+        return stack_batch(out, size=tuple(size), pad_val=self.pad_val)[0]
 
     def stack_audio(self, audio: Union[torch.Tensor, Sequence[torch.Tensor]]) -> torch.Tensor:
         """List of ``[96, 64]`` (or a stacked ``[B, 96, 64]``) -> float32 ``[B, 96, 64]`` on

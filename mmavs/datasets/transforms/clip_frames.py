@@ -11,10 +11,11 @@ into ``inputs['img_extra']`` (``[3, H, W]``), which ``AVSegmentor`` scores with 
 """
 import os.path as osp
 
-import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
+
+from ...utils.image import read_frame
 
 #: Channels of one frame; the stacked image has twice as many.
 FRAME_CHANNELS = 3
@@ -34,25 +35,9 @@ class LoadExtraClipFrame(BaseTransform):
     Modified keys: ``img`` (``[H, W, 6]``).
     Added keys: ``extra_img_path``.
 
-    Args:
-        color_type (str): ``mmcv.imfrombytes`` flag, as ``LoadImageFromFile``'s. Default
-            ``'color'``.
-        imdecode_backend (str): Decoding backend. Default ``'cv2'`` (BGR, as
-            ``LoadImageFromFile``).
+    The frame is read as ``LoadImageFromFile`` reads with its defaults (OpenCV, BGR colour) by
+    :func:`mmavs.utils.image.read_frame`, whose errors name the file (missing, undecodable).
     """
-
-    def __init__(self, color_type: str = 'color', imdecode_backend: str = 'cv2'):
-        self.color_type = color_type
-        self.imdecode_backend = imdecode_backend
-
-    def _read(self, path: str) -> np.ndarray:
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'LoadExtraClipFrame: frame not found: {path}')
-        with open(path, 'rb') as f:
-            img = mmcv.imfrombytes(f.read(), flag=self.color_type, backend=self.imdecode_backend)
-        if img is None:
-            raise ValueError(f'LoadExtraClipFrame: cannot decode the image {path}')
-        return img
 
     def transform(self, results: dict) -> dict:
         paths = results.get('clip_img_paths')
@@ -71,7 +56,7 @@ class LoadExtraClipFrame(BaseTransform):
             raise ValueError(f'LoadExtraClipFrame: the clip of {results["img_path"]} has no other '
                              f'frame (clip_img_paths={list(paths)})')
         path = others[int(np.random.randint(len(others)))]
-        extra = self._read(path)
+        extra = read_frame(path)
         if extra.shape != img.shape:
             raise ValueError(f'LoadExtraClipFrame: {path} is {extra.shape[1]}x{extra.shape[0]}, '
                              f'the frame {results["img_path"]} of the same clip '
@@ -82,5 +67,4 @@ class LoadExtraClipFrame(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(color_type={self.color_type!r}, '
-                f'imdecode_backend={self.imdecode_backend!r})')
+        return f'{self.__class__.__name__}()'

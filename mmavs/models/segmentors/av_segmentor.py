@@ -279,7 +279,15 @@ class AVSegmentor(EncoderDecoder):
             [B, C_a], fused feats)`` (:meth:`audio_embeddings`).
         """
         img, _ = self.unpack_inputs(inputs)
-        visual = self.extract_visual(img)
+        return self.fuse_audio(self.extract_visual(img), inputs)
+
+    def fuse_audio(self, visual: Tuple[Tensor, ...], inputs: AVInputs
+                   ) -> Tuple[Tuple[Tensor, ...], Tensor, Tuple[Tensor, ...]]:
+        """Audio embeddings and fusion on given visual features (:meth:`forward_features`).
+
+        Returns:
+            tuple: ``(visual, the similarity head's audio embedding [B, C_a], fused feats)``.
+        """
         fusion_emb, similarity_emb = self.audio_embeddings(inputs)
         feats = self.neck(visual) if self.with_neck else visual
         fused = self.fusion(feats, fusion_emb)
@@ -405,11 +413,9 @@ class AVSegmentor(EncoderDecoder):
                              f'{tuple(img.shape)}, found {tuple(extra.shape)}')
         both = self.extract_visual(torch.cat([img, extra], dim=0))
         batch_size = img.size(0)
-        visual = tuple(feat[:batch_size] for feat in both)
         extra_visual = tuple(feat[batch_size:] for feat in both)
-        fusion_emb, similarity_emb = self.audio_embeddings(inputs)
-        feats = self.neck(visual) if self.with_neck else visual
-        fused = self.fusion(feats, fusion_emb)
+        visual, similarity_emb, fused = self.fuse_audio(
+            tuple(feat[:batch_size] for feat in both), inputs)
         return visual, extra_visual, similarity_emb, fused
 
     # ------------------------------------------------------------------ inference
