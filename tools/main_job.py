@@ -27,6 +27,7 @@ Usage::
 import argparse
 import hashlib
 import json
+import math
 import os
 import os.path as osp
 import subprocess
@@ -206,8 +207,45 @@ def prepare_run_dir(name: str, work_dir: str, fingerprint: str) -> None:
         f.write(fingerprint + '\n')
 
 
+def train_iterations(config: str, options: List[str]) -> int:
+    """Training iterations of ``config`` with ``options``: ``max_iters``, or epochs x batches per
+    epoch (the training set is built to count them; a robust stream holds its negatives too)."""
+    from mmengine.config import Config, DictAction
+    from mmengine.registry import DefaultScope
+    from mmseg.registry import DATASETS
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict(parser.parse_args(['--cfg-options'] + options).cfg_options)
+    if cfg.train_cfg.get('max_iters') is not None:  # an iteration-based loop
+        return int(cfg.train_cfg.max_iters)
+    loader = cfg.train_dataloader
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmseg')):
+        batches = math.ceil(len(DATASETS.build(loader.dataset)) / loader.batch_size)
+    return cfg.train_cfg.max_epochs * batches
+
+
+def thread_schedules(iterations: Dict[str, int], workers: int) -> Dict[str, Optional[str]]:
+    """``--thread-schedule`` of trainings run side by side on this machine's cores.
+
+    Every training starts on its share of the cores; the longest one takes all of them from the
+    iteration at which the others have ended (the trainings step at about the same speed), so
+    its last part does not run on one core beside idle ones. Fixed in iterations, a schedule
+    repeats exactly on a rerun. None for a training that keeps its share.
+    """
+    cores = os.cpu_count() or 1
+    workers = max(1, min(workers, len(iterations)))
+    share = max(1, cores // workers)
+    schedules = dict.fromkeys(iterations)
+    longest = max(iterations, key=iterations.get)
+    others = [n for name, n in iterations.items() if name != longest]
+    if workers == len(iterations) and others and share < cores:
+        schedules[longest] = f'0:{share},{max(others)}:{cores}'
+    return schedules
+
+
 def train(name: str, config: str, work_dir: str, options: List[str], epochs: int,
-          threads: Optional[int] = None) -> str:
+          thread_schedule: Optional[str] = None, threads: Optional[int] = None) -> str:
     prepare_run_dir(name, work_dir, run_fingerprint(config, options))
     ckpt = last_epoch_checkpoint(work_dir, epochs)
     if osp.isfile(ckpt):
@@ -216,6 +254,8 @@ def train(name: str, config: str, work_dir: str, options: List[str], epochs: int
     cmd = [osp.join(REPO, 'tools/train.py'), config, '--work-dir', work_dir]
     if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
         cmd.append('--resume')  # an interrupted run continues from its last checkpoint
+    if thread_schedule:
+        cmd += ['--thread-schedule', thread_schedule]
     run(cmd + ['--cfg-options'] + options, osp.join(work_dir, 'train_stdout.log'), f'[{name}] ',
         threads)
     return ckpt
@@ -344,9 +384,16 @@ def main(argv=None) -> int:
                               work_dir=osp.join(work_dir, subset, name))
         log(f'3/5 [{subset}] train the baseline and the robust model '
             f'({runs["robust"]["epochs"]} epochs, side by side)')
+        schedules = thread_schedules(
+            {name: train_iterations(r['config'], r['options']) for name, r in runs.items()},
+            args.jobs)
+        for name, schedule in schedules.items():
+            if schedule:
+                log(f'[{name}] CPU threads by iteration: {schedule} (the other training ends '
+                    'at the second entry)')
         ckpts = dict(zip(runs, run_concurrently([
-            partial(train, name, r['config'], r['work_dir'], r['options'], r['epochs'])
-            for name, r in runs.items()], args.jobs)))
+            partial(train, name, r['config'], r['work_dir'], r['options'], r['epochs'],
+                    schedules[name]) for name, r in runs.items()], args.jobs)))
         robust = runs['robust']
         init = save_initial_checkpoint(robust['config'],
                                        osp.join(robust['work_dir'], 'init', 'init.pth'), args.seed)

@@ -4,7 +4,7 @@
 .. code:: python
 
     from mmavs.apis import inference_avs, init_avs_model
-    model = init_avs_model('configs/synth/robust_synth_s4.py', 'epoch_40.pth', device='cpu')
+    model = init_avs_model('configs/synth/robust_synth_s4.py', 'epoch_60.pth', device='cpu')
     results = inference_avs(model, ['f_1.png', 'f_2.png'], 'clip.wav')
     results[0].pred_sem_seg.data      # long [1, H, W], 1 = sounding (gated when gating is on)
     results[0].seg_logits.data        # float [1, H, W], raw logits, never gated

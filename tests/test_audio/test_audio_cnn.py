@@ -73,3 +73,27 @@ def test_time_pooling_keeps_the_frequency_bands():
         assert not torch.allclose(model(low), model(high), atol=1e-3)
     with pytest.raises(ValueError, match='pooling'):
         AudioCNN(pooling='freq')
+
+
+def test_time_stats_pooling_hears_how_the_sound_changes_over_time():
+    """'time_stats' adds how much every channel and band varies over the six time steps: a
+    pulsed sound's features vary, a steady sound's hardly (the std half of the embedding)."""
+    torch.manual_seed(0)
+    model = AudioCNN(base_channels=4, out_channels=6, pooling='time_stats')
+    assert model.fc.in_features == 2 * 4 * 4 * 4
+    model.eval()
+    steady = torch.zeros(1, 96, 64)
+    pulsed = torch.zeros(1, 96, 64)
+    pulsed[:, 32:48] = 3.0  # loud for one of the six pooled time steps, silent elsewhere
+    with torch.no_grad():
+        feats = {name: model.stages(x.unsqueeze(1)) for name, x in
+                 (('steady', steady), ('pulsed', pulsed))}
+        std = {k: v.std(dim=2, unbiased=False) for k, v in feats.items()}
+        assert std['pulsed'].mean() > 10 * std['steady'].mean()
+        assert not torch.allclose(model(steady), model(pulsed), atol=1e-3)
+    # the embedding is differentiable everywhere, also for a constant input (zero variance)
+    x = torch.full((2, 96, 64), -4.6, requires_grad=True)
+    model.train()
+    model(x).sum().backward()
+    assert torch.isfinite(x.grad).all()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)

@@ -62,6 +62,10 @@ def test_quick_main_job_writes_the_comparison(tmp_path):
     assert 0.0 <= s4['gate_thr'] <= 1.0
     assert any(c['name'].startswith('baseline shows visual bias') for c in s4['targets'])
     assert (work / 'comparison_s4.md').read_text().startswith('# SynthAVS S4')
+    if (os.cpu_count() or 1) >= 2:  # the robust training takes the baseline's core when it ends
+        assert 'CPU threads by iteration' in out.stdout
+        log = (work / 's4' / 'robust' / 'train_stdout.log').read_text()
+        assert 'CPUThreadScheduleHook: iteration' in log
     for name in ('s4_baseline_no_gate_bars.png', 's4_robust_gated_bars.png',
                  's4_similarity_before_training.png', 's4_similarity_after_training.png',
                  's4_gate_calibration.png', 's4_robust_overlays.png'):
@@ -103,3 +107,20 @@ def test_a_test_report_is_reused_only_for_its_checkpoint_and_gate(tmp_path):
     assert main_job.report_is_current(str(table), str(ckpt), 0.81)
     os.utime(ckpt, (table.stat().st_mtime + 10, table.stat().st_mtime + 10))  # newer weights
     assert not main_job.report_is_current(str(table), str(ckpt), 0.81)
+
+
+def test_the_longest_training_takes_the_cores_of_the_finished_ones(monkeypatch):
+    """Side by side on 2 cores: one thread each, the longer training gets both from the
+    iteration at which the shorter one ends; nothing changes when they run one after another or
+    on one core (the quick main job below counts the iterations of the real training sets)."""
+    main_job = load_tool('tools/main_job.py')
+    monkeypatch.setattr(main_job.os, 'cpu_count', lambda: 2)
+    assert main_job.thread_schedules(dict(baseline=1800, robust=3000), 2) == dict(
+        baseline=None, robust='0:1,1800:2')
+    assert main_job.thread_schedules(dict(baseline=1800, robust=3000), 1) == dict(
+        baseline=None, robust=None)
+    monkeypatch.setattr(main_job.os, 'cpu_count', lambda: 1)
+    assert main_job.thread_schedules(dict(baseline=1800, robust=3000), 2) == dict(
+        baseline=None, robust=None)
+    monkeypatch.setattr(main_job.os, 'cpu_count', lambda: 8)
+    assert main_job.thread_schedules(dict(a=10, b=30), 2) == dict(a=None, b='0:4,10:8')

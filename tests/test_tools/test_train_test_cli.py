@@ -53,12 +53,15 @@ def test_train_saves_resumes_and_tests(tiny_synth_root, tmp_path):
 
 
 def test_same_seed_gives_same_weights(tiny_synth_root, tmp_path):
+    """Also with a thread schedule (the main job's): 1 thread, then 2 from iteration 1."""
     cfg = write_tiny_config(tmp_path / 'tiny.py', tiny_synth_root, epochs=1)
     states = []
     for run in ('a', 'b'):
         out = run_tool([REPO / 'tools/train.py', cfg, '--work-dir', tmp_path / run,
-                        '--seed', '7', '--cfg-options', 'randomness.deterministic=True'])
+                        '--seed', '7', '--thread-schedule', '0:1,1:2',
+                        '--cfg-options', 'randomness.deterministic=True'])
         assert out.returncode == 0, out.stderr[-3000:]
+        assert 'CPUThreadScheduleHook: iteration 1: 1 -> 2 threads' in out.stdout + out.stderr
         states.append(torch.load(tmp_path / run / 'epoch_1.pth', map_location='cpu', weights_only=False)['state_dict'])
     assert states[0].keys() == states[1].keys()
     for key in states[0]:

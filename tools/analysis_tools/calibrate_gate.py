@@ -5,7 +5,7 @@ Examples::
 
     python tools/analysis_tools/calibrate_gate.py CONFIG CHECKPOINT --work-dir work_dirs/calib
     python tools/analysis_tools/calibrate_gate.py CONFIG CHECKPOINT \
-        --out-ckpt work_dirs/robust/epoch_40_gated.pth --max-pos-miou-drop 0.01
+        --out-ckpt work_dirs/robust/epoch_60_gated.pth --max-pos-miou-drop 0.01
 
 The model runs once over ``<split>_dataloader`` (the robust val set: positive, silence, noise and
 off-screen pairs), without a Runner; every frame's similarity probability and metric statistics

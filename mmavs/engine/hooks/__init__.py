@@ -3,7 +3,10 @@ from .freeze_backbone_hook import FreezeBackboneHook
 from .robust_vis_hook import RobustVisualizationHook
 from .save_predictions_hook import SavePredictionsHook
 from .similarity_logger_hook import SimilarityLoggerHook
+from .thread_schedule_hook import (CPUThreadScheduleHook, parse_thread_schedule,
+                                   threads_at)
 
 __all__ = [
-    'FreezeBackboneHook', 'RobustVisualizationHook', 'SavePredictionsHook', 'SimilarityLoggerHook'
+    'CPUThreadScheduleHook', 'FreezeBackboneHook', 'RobustVisualizationHook',
+    'SavePredictionsHook', 'SimilarityLoggerHook', 'parse_thread_schedule', 'threads_at'
 ]
