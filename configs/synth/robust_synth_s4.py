@@ -27,7 +27,8 @@ model = dict(
 # 60 epochs over the 720 training clips of the main job's SynthAVS (4500 iterations). The debiased
 # model learns the positives more slowly than the baseline (it must also learn when *not* to
 # segment): at 40 epochs it was still improving (val positive mIoU +0.036 from epoch 20 to 40, the
-# baseline +0.0035) and ended below the baseline; at 60 it ends above it (docs/model.md).
+# baseline +0.0035) and ended below the baseline; at 60 it ends above it on the main job's data
+# (not on data seed 1: docs/model.md).
 max_epochs = 60
 optim_wrapper = dict(optimizer=dict(lr=1e-3, weight_decay=0.01), clip_grad=dict(max_norm=5.0))
 param_scheduler = [
