@@ -5,6 +5,7 @@ from .calibration import (DEFAULT_THRESHOLDS, GATE_STRATEGIES, choose_gate_thres
                           gated_report, json_safe, plot_gate_calibration, roc_auc,
                           sweep_gate_thresholds)
 from .collect import ConditionResults, build_dataloader, collect_condition_results
+from .gate_bootstrap import bootstrap_gate_thresholds
 from .inference import (build_inference_pipeline, example_indices, frame_audio_examples,
                         frame_clip_examples, inference_avs, inference_pipeline_cfg,
                         init_avs_model, is_silent, read_checkpoint_meta, read_gate_thr)
@@ -18,5 +19,6 @@ __all__ = [
     'read_video_frames', 'read_video_audio', 'probe_audio_track', 'pyav_available',
     'FRAME_EXTENSIONS', 'collect_condition_results', 'ConditionResults', 'build_dataloader',
     'sweep_gate_thresholds', 'choose_gate_threshold', 'gated_report', 'roc_auc',
-    'plot_gate_calibration', 'DEFAULT_THRESHOLDS', 'GATE_STRATEGIES', 'json_safe'
+    'plot_gate_calibration', 'DEFAULT_THRESHOLDS', 'GATE_STRATEGIES', 'json_safe',
+    'bootstrap_gate_thresholds'
 ]

@@ -208,10 +208,13 @@ def roc_auc(pos_scores: Sequence[float], neg_scores: Sequence[float]) -> float:
 
 
 def plot_gate_calibration(sweep: Sequence[dict], chosen: dict, out_path: str,
-                          title: str = 'Gating threshold calibration') -> str:
+                          title: str = 'Gating threshold calibration',
+                          spread: Optional[Sequence[float]] = None) -> str:
     """Positive mIoU, G-FPR and G-false_alarm (and G-mIoU) against the threshold, PNG.
 
-    The chosen threshold is a vertical line; the mIoU bound a dotted horizontal line.
+    The chosen threshold is a vertical line; the mIoU bound a dotted horizontal line; ``spread``
+    (``(low, high)``, e.g. the 5-95 % range of :func:`mmavs.apis.bootstrap_gate_thresholds`) a
+    shaded band.
 
     Returns:
         str: ``out_path``.
@@ -233,6 +236,10 @@ def plot_gate_calibration(sweep: Sequence[dict], chosen: dict, out_path: str,
         ax.plot(x, [r[key] for r in sweep], style, color=color, label=label, linewidth=1.5)
     thr = chosen['threshold']
     ax.axvline(thr, color='k', linewidth=1, label=f'chosen {thr:g}')
+    if spread is not None:
+        low, high = spread
+        ax.axvspan(low, high, color='0.85', zorder=0,
+                   label=f'bootstrap 5-95 % {low:g}-{high:g}')
     ax.axhline(chosen['min_positive_mIoU'], color='#1f77b4', linestyle=':', linewidth=0.8,
                label='mIoU bound')
     row = chosen['row']

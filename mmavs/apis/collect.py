@@ -7,6 +7,7 @@ that any gating threshold can be evaluated afterwards without running the model 
 statistics are those of :func:`mmavs.evaluation.functional.frame_statistics` on the raw (never
 gated) ``seg_logits``, exactly what ``RobustAVSMetric`` stores.
 """
+import os.path as osp
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional
@@ -30,9 +31,12 @@ class ConditionResults:
             ``with_stats``.
         scores (dict[str, Tensor]): Condition -> similarity probabilities ``[N]`` (float64; NaN
             for frames without a score).
+        videos (dict[str, list[str]]): Condition -> the video of each frame (metainfo
+            ``video_id``, else the folder of ``img_path``), aligned with ``scores``.
     """
     stats: Dict[str, Dict[str, Tensor]] = field(default_factory=dict)
     scores: Dict[str, Tensor] = field(default_factory=dict)
+    videos: Dict[str, List[str]] = field(default_factory=dict)
 
     @property
     def conditions(self) -> List[str]:
@@ -64,6 +68,14 @@ def _pixel(sample, key: str) -> Optional[Tensor]:
     return data[0] if data.dim() == 3 else data
 
 
+def _video(sample) -> str:
+    """The sample's video id (the folder of its frame when the metainfo has none)."""
+    video = sample.metainfo.get('video_id')
+    if video is None:
+        video = osp.basename(osp.dirname(str(sample.metainfo.get('img_path', ''))))
+    return str(video)
+
+
 def _score(sample) -> float:
     """The sample's similarity probability, NaN without one."""
     sim = sample.get('pred_similarity')
@@ -92,6 +104,7 @@ def collect_condition_results(model: torch.nn.Module,
     model.eval()
     stats_parts: Dict[str, List[dict]] = defaultdict(list)
     score_parts: Dict[str, List[float]] = defaultdict(list)
+    video_parts: Dict[str, List[str]] = defaultdict(list)
     iterator = dataloader
     if progress:
         from tqdm import tqdm
@@ -108,6 +121,7 @@ def collect_condition_results(model: torch.nn.Module,
         # row k of the statistics and score k belong to the same frame.
         for (condition, _), indices in by_group.items():
             score_parts[condition].extend(_score(outputs[i]) for i in indices)
+            video_parts[condition].extend(_video(outputs[i]) for i in indices)
             if not with_stats:
                 continue
             logits = torch.stack([_pixel(outputs[i], 'seg_logits') for i in indices])
@@ -125,6 +139,7 @@ def collect_condition_results(model: torch.nn.Module,
     results = ConditionResults()
     for condition, scores in score_parts.items():
         results.scores[condition] = torch.tensor(scores, dtype=torch.float64)
+        results.videos[condition] = video_parts[condition]
         if with_stats:
             parts = stats_parts.get(condition) or [empty_statistics(num_thresholds)]
             results.stats[condition] = {k: torch.cat([p[k] for p in parts]) for k in STAT_KEYS}

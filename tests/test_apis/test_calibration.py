@@ -8,31 +8,10 @@ import torch
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
+from apis_helpers import SIZE, biased_run, square
 from mmavs.apis import (choose_gate_threshold, gated_report, plot_gate_calibration, roc_auc,
                         sweep_gate_thresholds)
 from mmavs.evaluation import RobustAVSMetric, frame_statistics
-
-SIZE = 16
-
-
-def _square(n):
-    gt = torch.zeros(n, SIZE, SIZE, dtype=torch.long)
-    gt[:, 4:12, 4:12] = 1
-    return gt
-
-
-def biased_run(pos_scores, neg_scores):
-    """Positives segmented perfectly; every negative frame gets the salient square (visual bias)."""
-    pos_gt = _square(len(pos_scores))
-    logits = {'positive': pos_gt.float() * 20 - 10}
-    stats = {'positive': frame_statistics(logits['positive'], pos_gt)}
-    scores = {'positive': torch.tensor(pos_scores, dtype=torch.float64)}
-    for name, s in neg_scores.items():
-        logits[name] = _square(len(s)).float() * 20 - 10
-        stats[name] = frame_statistics(logits[name], torch.zeros(len(s), SIZE, SIZE))
-        scores[name] = torch.tensor(s, dtype=torch.float64)
-    return logits, stats, scores
-
 
 def test_separable_scores_give_zero_fpr_at_the_middle_of_the_gap():
     _, stats, scores = biased_run([0.8, 0.85, 0.9, 0.95],
@@ -79,7 +58,7 @@ def test_gated_report_equals_the_robust_metric(tmp_path):
     samples = []
     for name in stats:
         for i, s in enumerate(scores[name]):
-            gt = _square(1)[0] if name == 'positive' else torch.zeros(SIZE, SIZE, dtype=torch.long)
+            gt = square(1)[0] if name == 'positive' else torch.zeros(SIZE, SIZE, dtype=torch.long)
             sample = SegDataSample(metainfo=dict(condition=name))
             sample.seg_logits = PixelData(data=logits[name][i:i + 1] + 0.5 * i)
             sample.gt_sem_seg = PixelData(data=gt[None])

@@ -46,6 +46,11 @@ def test_calibrate_gate_writes_plot_threshold_and_checkpoint(tmp_path, capsys, t
                 if r['positive_mIoU'] >= info['no_gate_positive_mIoU'] - 0.01 - 1e-9]
     assert info['G_FPR'] <= min(r['G-FPR'] for r in feasible) + 1e-12
     assert set(info['num_frames']) == {'positive', 'silence', 'noise', 'offscreen'}
+    # The spread of the rule over resampled val videos (two videos in the tiny split).
+    spread = info['bootstrap']
+    assert spread['resamples'] == 200 and spread['videos'] == 2
+    assert 0 <= spread['p5'] <= spread['median'] <= spread['p95'] <= 1
+    assert f'picks {spread["p5"]:g}-{spread["p95"]:g} (5-95 %)' in printed
     # The copied checkpoint carries the threshold and the same weights.
     assert read_gate_thr(str(out_ckpt)) == pytest.approx(thr)
     assert init_avs_model(cfg, str(out_ckpt)).gate_thr == pytest.approx(thr)

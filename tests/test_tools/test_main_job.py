@@ -60,6 +60,10 @@ def test_quick_main_job_writes_the_comparison(tmp_path):
     assert conditions == {'positive', 'silence', 'noise', 'offscreen', 'unseen', 'global'}
     assert {row['model'] for row in s4['rows']} == {'baseline', 'robust', 'robust + gate'}
     assert 0.0 <= s4['gate_thr'] <= 1.0
+    spread = s4['gate_spread']  # the calibration's bootstrap over the val videos
+    assert spread['videos'] == 12
+    assert 0 <= spread['p5'] <= spread['median'] <= spread['p95'] <= 1
+    assert f'on {spread["resamples"]} resamples of them the rule picks' in out.stdout
     assert any(c['name'].startswith('baseline shows visual bias') for c in s4['targets'])
     assert (work / 'comparison_s4.md').read_text().startswith('# SynthAVS S4')
     if (os.cpu_count() or 1) >= 2:  # the robust training takes the baseline's core when it ends
@@ -103,6 +107,7 @@ def test_a_test_report_is_reused_only_for_its_checkpoint_and_gate(tmp_path):
     table.write_text(json.dumps(dict(gate_thr=0.5)))
     assert main_job.report_is_current(str(table), str(ckpt), 0.5)
     assert not main_job.report_is_current(str(table), str(ckpt), 0.81)  # recalibrated gate
+    assert main_job.report_is_current(str(table), str(ckpt), None)  # gated table not used
     table.write_text(json.dumps(dict(gate_thr=None)))  # a model without a similarity head
     assert main_job.report_is_current(str(table), str(ckpt), 0.81)
     os.utime(ckpt, (table.stat().st_mtime + 10, table.stat().st_mtime + 10))  # newer weights
@@ -124,3 +129,26 @@ def test_the_longest_training_takes_the_cores_of_the_finished_ones(monkeypatch):
         baseline=None, robust=None)
     monkeypatch.setattr(main_job.os, 'cpu_count', lambda: 8)
     assert main_job.thread_schedules(dict(a=10, b=30), 2) == dict(a=None, b='0:4,10:8')
+
+
+def test_validation_during_training_reads_the_first_val_videos_only(tiny_synth_root):
+    """The full run validates during training on the first 120 of its 600 val videos; the
+    calibration and the test read whole splits (their options do not carry the subset)."""
+    from mmavs.utils import register_all_modules
+    from mmseg.registry import DATASETS
+    register_all_modules()
+    main_job = load_tool('tools/main_job.py')
+    assert main_job.FULL['s4'][1] > main_job.FULL['val_videos_in_training']
+    for name in ('robust', 'baseline'):
+        cfg = Config.fromfile(str(REPO / f'configs/synth/{name}_synth_s4.py'))
+        options = main_job.validation_subset(cfg, 1)
+        assert options == ['val_dataloader.dataset.dataset.indices=5']
+        cfg.merge_from_dict(dict(o.split('=', 1) for o in main_job.data_root_overrides(
+            cfg, str(tiny_synth_root))))
+        cfg.merge_from_dict({options[0].split('=')[0]: 5})
+        dataset = DATASETS.build(cfg.val_dataloader.dataset)
+        conditions = cfg.val_dataloader.dataset.conditions
+        assert len(dataset) == 5 * len(conditions)  # one video of the two, every condition
+        videos = {dataset.dataset.get_data_info(i)['img_path'].split('/')[-2]
+                  for i in range(len(dataset.dataset))}
+        assert videos == {'synth_s4_val_0000'}

@@ -16,6 +16,12 @@ ties -> the middle threshold. ``--strategy strictest``: the largest threshold wi
 (spends the positive budget on negatives the calibration split cannot show, e.g. the held-out
 noise and unseen recordings of AVSBench-Robust; the main job uses it).
 
+``--bootstrap N`` (default 200) also reports how steady the choice is: the rule is applied to N
+resamples of the calibration videos drawn with replacement (``mmavs.apis.gate_bootstrap``) and
+the 5-95 % range of the thresholds it picks is printed, stored and shaded in the plot. A wide range
+means the split is too small to pin the gate down (the main job's model: 0.00-0.94 over
+120-video draws; ``docs/model.md``).
+
 Writes into ``--work-dir``: ``gate_calibration.png`` (positive mIoU, G-FPR, G-false alarm and
 G-mIoU against the threshold, the chosen one marked), ``gate_calibration.json`` (the sweep and the
 choice). ``--out-ckpt`` writes a copy of the checkpoint with ``meta['gate_thr']`` set, which
@@ -26,14 +32,16 @@ import json
 import os
 import os.path as osp
 
+import numpy as np
 import torch
 
 from mmengine.config import DictAction
 
 import mmavs  # noqa: F401  (environment fixes + registration; before mmengine builds anything)
-from mmavs.apis import (DEFAULT_THRESHOLDS, GATE_STRATEGIES, build_dataloader,
-                        choose_gate_threshold, collect_condition_results, gated_report,
-                        init_avs_model, json_safe, plot_gate_calibration, sweep_gate_thresholds)
+from mmavs.apis import (DEFAULT_THRESHOLDS, GATE_STRATEGIES, bootstrap_gate_thresholds,
+                        build_dataloader, choose_gate_threshold, collect_condition_results,
+                        gated_report, init_avs_model, json_safe, plot_gate_calibration,
+                        sweep_gate_thresholds)
 from mmavs.evaluation import format_table
 
 
@@ -53,6 +61,9 @@ def parse_args(argv=None):
                         help='thresholds swept, evenly over [0, 1] (default 101)')
     parser.add_argument('--work-dir', default='work_dirs/gate_calibration',
                         help='folder for the plot and the JSON')
+    parser.add_argument('--bootstrap', type=int, default=200, metavar='N',
+                        help='report the spread of the chosen threshold over N bootstrap '
+                        'resamples of the calibration videos (0: off; default 200)')
     parser.add_argument('--out-ckpt', help='write a copy of the checkpoint with meta["gate_thr"]')
     parser.add_argument('--batch-size', type=int, default=None,
                         help='batch size (default: the config\'s)')
@@ -128,16 +139,28 @@ def main(argv=None) -> dict:
           f'{len(chosen["tied"])} tied thresholds '
           f'[{min(chosen["tied"]):g}, {max(chosen["tied"]):g}])')
 
+    spread = None
+    if args.bootstrap > 0:
+        draws = bootstrap_gate_thresholds(data.stats, data.scores, data.videos, thresholds,
+                                          args.max_pos_miou_drop, args.strategy, args.bootstrap)
+        low, median, high = (float(x) for x in np.nanpercentile(  # swept values, not between
+            draws, [5, 50, 95], method='nearest'))
+        spread = dict(resamples=args.bootstrap, videos=len(set().union(*data.videos.values())),
+                      p5=low, median=median, p95=high)
+        print(f'bootstrap over the {spread["videos"]} {args.split} videos ({args.bootstrap} '
+              f'resamples): the rule picks {low:g}-{high:g} (5-95 %), median {median:g}')
+
     os.makedirs(args.work_dir, exist_ok=True)
     plot = plot_gate_calibration(
         sweep, chosen, osp.join(args.work_dir, 'gate_calibration.png'),
-        title=f'Gate calibration on {args.split} ({osp.basename(args.checkpoint)})')
+        title=f'Gate calibration on {args.split} ({osp.basename(args.checkpoint)})',
+        spread=None if spread is None else (spread['p5'], spread['p95']))
     info = dict(gate_thr=thr, split=args.split, strategy=args.strategy, rule=chosen['rule'],
                 max_pos_miou_drop=args.max_pos_miou_drop, no_gate_positive_mIoU=baseline_miou,
                 positive_mIoU=row['positive_mIoU'], G_FPR=row['G-FPR'],
                 G_false_alarm=row['G-false_alarm'], G_mIoU=row['G-mIoU'],
                 tied=[min(chosen['tied']), max(chosen['tied'])],
-                num_frames={c: data.num_frames(c) for c in data.conditions})
+                num_frames={c: data.num_frames(c) for c in data.conditions}, bootstrap=spread)
     summary = dict(config=args.config, checkpoint=args.checkpoint, calibration=info,
                    no_gate=base, sweep=sweep)
     with open(osp.join(args.work_dir, 'gate_calibration.json'), 'w') as f:
