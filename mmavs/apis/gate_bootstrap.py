@@ -49,6 +49,12 @@ def _frame_tables(stats: Mapping[str, Dict[str, Tensor]], scores: Mapping[str, T
     return tables
 
 
+def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted mean over the last axis (frames); NaN when every weight is 0."""
+    total = weights.sum()
+    return values @ weights / total if total else np.full(values.shape[:-1], np.nan)
+
+
 def bootstrap_gate_thresholds(stats: Mapping[str, Dict[str, Tensor]],
                               scores: Mapping[str, Tensor],
                               videos: Mapping[str, Sequence[str]],
@@ -99,20 +105,16 @@ def bootstrap_gate_thresholds(stats: Mapping[str, Dict[str, Tensor]],
     chosen = np.empty(num_resamples, dtype=np.float64)
     for k in range(num_resamples):
         counts = np.bincount(rng.integers(0, len(ids), len(ids)), minlength=len(ids))
-
-        def mean(name, key):
-            w = counts[frame_video[name]].astype(np.float64)
-            total = w.sum()
-            return tables[name][key] @ w / total if total else np.full(len(thresholds), np.nan)
-
-        w = counts[frame_video[positive_condition]].astype(np.float64)
-        if not w.sum():  # no positive frame drawn (videos without positives only)
+        weights = {name: counts[frame_video[name]].astype(np.float64) for name in stats}
+        if not weights[positive_condition].sum():  # only videos without positive frames drawn
             chosen[k] = np.nan
             continue
-        positive = mean(positive_condition, 'iou')
-        fpr = np.nanmean([mean(name, 'fpr') for name in negatives], axis=0)
-        alarm = np.nanmean([mean(name, 'false_alarm') for name in negatives], axis=0)
-        ungated = float(tables[positive_condition]['ungated'] @ w / w.sum())
+        pos = tables[positive_condition]
+        positive = _weighted_mean(pos['iou'], weights[positive_condition])
+        ungated = float(_weighted_mean(pos['ungated'], weights[positive_condition]))
+        fpr = np.nanmean([_weighted_mean(tables[n]['fpr'], weights[n]) for n in negatives], 0)
+        alarm = np.nanmean(
+            [_weighted_mean(tables[n]['false_alarm'], weights[n]) for n in negatives], 0)
         rows = [{'threshold': thr, 'positive_mIoU': float(positive[i]),
                  'G-FPR': float(fpr[i]), 'G-false_alarm': float(alarm[i])}
                 for i, thr in enumerate(thresholds)]
