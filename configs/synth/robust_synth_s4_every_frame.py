@@ -12,3 +12,6 @@ every_frame_pipeline = (_base_.robust_train_pipeline[:2] + [dict(type='LoadExtra
                         _base_.robust_train_pipeline[2:])
 train_dataloader = dict(
     dataset=dict(dataset=dict(with_clip_frames=True, pipeline=every_frame_pipeline)))
+# The extra frames are not decoded, so the similarity pools the whole last stage (as the authors)
+# instead of the decoder's mask.
+model = dict(similarity_head=dict(pooling='avg', in_index=-1, visual_channels=128))

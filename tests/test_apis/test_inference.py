@@ -198,8 +198,11 @@ def test_bad_frames_are_reported(tmp_path, tiny_model):
 
 def test_clip_level_model_hears_the_whole_clip(tiny_checkpoint):
     def model_with(fusion='clip', similarity='clip'):
+        # average pooling: with the shipped mask pooling the similarity also follows the
+        # decoder's mask, i.e. the fusion's (here frame-level) audio
         model = init_avs_model(CONFIG, str(tiny_checkpoint), cfg_options={
-            'model.fusion_audio': fusion, 'model.similarity_audio': similarity})
+            'model.fusion_audio': fusion, 'model.similarity_audio': similarity,
+            'model.similarity_head.pooling': 'avg'})
         torch.manual_seed(0)  # TPAVI starts as an identity (zero residual): let the audio in
         with torch.no_grad():
             for param in model.fusion.parameters():

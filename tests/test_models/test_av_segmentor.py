@@ -343,3 +343,27 @@ def test_extra_clip_frames_train_the_similarity_only():
         frame_level.loss(dict(inputs, img_extra=extra), make_samples([1, 0]))
     with pytest.raises(ValueError, match='img_extra'):
         model.loss(dict(inputs, img_extra=extra[:, :, :32]), make_samples([1, 0]))
+
+
+def test_mask_pooled_similarity_reads_the_decoders_logits():
+    """Training and inference pass the decode head's own logits to a 'mask' similarity head."""
+    torch.manual_seed(0)
+    cfg = tiny_model_cfg()
+    cfg['similarity_head'].update(pooling='mask', in_index=(2, 3), visual_channels=32 + 64)
+    model = build(cfg)
+    assert model.similarity_needs_mask and not build(tiny_model_cfg()).similarity_needs_mask
+    inputs = make_inputs(2)
+    model.train()
+    losses = model.loss(inputs, make_samples([1, 0]))
+    assert {'decode.loss_bce', 'sim.loss_sim'} <= set(losses)
+    model.zero_grad()
+    losses['sim.loss_sim'].backward()
+    assert model.similarity_head.visual_proj.weight.grad.abs().sum() > 0
+    assert model.decode_head.conv_seg.weight.grad is None  # the mask is detached
+    model.eval()
+    with torch.no_grad():
+        out = model.predict(inputs, make_samples([1, 0]))
+        visual, audio_emb, _ = model.forward_features(inputs)
+    assert all(0.0 <= s.pred_similarity.item() <= 1.0 for s in out)
+    with pytest.raises(ValueError, match='mask_logits'):
+        model.similarity_head(visual, audio_emb)

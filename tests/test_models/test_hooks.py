@@ -242,3 +242,41 @@ def test_thread_schedule_hook_sets_torch_threads_at_its_iterations():
     for bad in ([], [(0, 0)], [(-1, 2)], [(0, )], 'x'):
         with pytest.raises(ValueError, match='CPUThreadScheduleHook'):
             CPUThreadScheduleHook(bad)
+
+
+def test_negative_mask_warmup_ramps_the_negatives_mask_losses():
+    from mmseg.registry import MODELS
+
+    from mmavs.engine.hooks import warmup_weight
+    from mmavs.models.losses.base_mask_loss import BaseBinaryMaskLoss
+    assert [warmup_weight(s, 4, 0.2) for s in (0, 2, 4, 9)] == pytest.approx([0.2, 0.6, 1, 1])
+    assert warmup_weight(0, 0, 0.0) == 1.0
+    model = MODELS.build(tiny_model_cfg())
+    losses = [m for m in model.modules() if isinstance(m, BaseBinaryMaskLoss)]
+    assert len(losses) == 2  # BCE + IoU of the decode head
+    runner = fake_runner(nn.DataParallel(model))  # reached through the wrapper
+    runner.message_hub = MessageHub.get_instance('test_negative_mask_warmup')
+    hook = HOOKS.build(dict(type='NegativeMaskWarmupHook', warmup_epochs=4))
+    hook.before_train(runner)
+    for epoch, expected in [(0, 0.0), (1, 0.25), (3, 0.75), (4, 1.0), (7, 1.0)]:
+        runner.epoch = epoch  # a resumed run starts at its epoch: same weight
+        hook.before_train_epoch(runner)
+        assert all(loss.empty_weight == pytest.approx(expected) for loss in losses)
+        assert runner.message_hub.get_scalar('train/negative_mask_weight').current() == \
+            pytest.approx(expected)
+    by_iter = HOOKS.build(dict(type='NegativeMaskWarmupHook', warmup_epochs=10, start=0.5,
+                               by_epoch=False))
+    runner.iter = 5
+    by_iter.before_train_epoch(runner)  # no effect by iteration
+    assert losses[0].empty_weight == 1.0
+    by_iter.before_train_iter(runner, 0)
+    assert losses[0].empty_weight == pytest.approx(0.75)
+
+
+def test_negative_mask_warmup_errors():
+    with pytest.raises(ValueError, match='start'):
+        HOOKS.build(dict(type='NegativeMaskWarmupHook', start=1.5))
+    with pytest.raises(ValueError, match='warmup_epochs'):
+        HOOKS.build(dict(type='NegativeMaskWarmupHook', warmup_epochs=-1))
+    with pytest.raises(ValueError, match='no mmavs mask loss'):
+        HOOKS.build(dict(type='NegativeMaskWarmupHook')).before_train(fake_runner(TinyModel()))

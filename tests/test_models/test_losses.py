@@ -130,3 +130,21 @@ def test_binary_pixel_accuracy():
     target = torch.tensor([[[1, 1], [255, 0]]])
     # valid pixels: (0,0) right, (0,1) wrong, (1,1) right -> 2/3
     assert binary_pixel_accuracy(logits, target).item() == pytest.approx(200.0 / 3)
+
+
+@pytest.mark.parametrize('loss_type', ['SigmoidBCELoss', 'EmptySafeIoULoss', 'EmptySafeDiceLoss'])
+def test_empty_weight_scales_only_the_negatives(loss_type):
+    gen = torch.Generator().manual_seed(3)
+    logits = torch.randn(4, 1, 8, 8, generator=gen)
+    target = torch.zeros(4, 8, 8, dtype=torch.long)
+    target[:2, 2:6, 2:6] = 1  # two positives, two negatives (empty masks)
+    loss = MODELS.build(dict(type=loss_type, reduction='none'))
+    full = loss(logits, target)
+    loss.empty_weight = 0.25
+    weighted = loss(logits, target)
+    assert torch.allclose(weighted[:2], full[:2])
+    assert torch.allclose(weighted[2:], 0.25 * full[2:])
+    loss.reduction = 'mean'
+    assert loss(logits, target) == pytest.approx(float(weighted.mean()))
+    built = MODELS.build(dict(type=loss_type, empty_weight=0.0))
+    assert built(logits, target) == pytest.approx(float(full[:2].sum() / 4))

@@ -232,3 +232,51 @@ def test_extra_frames_are_scored_with_their_samples_audio_and_label(in_batch):
         assert losses['loss_sim_in_batch'].item() == pytest.approx(pair_bce.item(), rel=1e-5)
     with pytest.raises(ValueError, match='extra frames'):
         head.loss(visual, audio, batch, extra_visual_feats=extra[:2])
+
+
+def test_mask_pooling_scores_the_object_under_the_decoders_mask():
+    """'mask' pools where the decoder segments: a small object that sounds is not averaged
+    away by a large silent one; stages are pooled each and concatenated."""
+    from mmavs.models.heads.similarity_head import mask_pool
+    head = SimilarityHead(visual_channels=4, audio_channels=4, embed_dims=4, project_visual=False,
+                          scale=1.0, bias=0.0, learnable=False, pooling='mask')
+    with torch.no_grad():
+        head.audio_proj.weight.copy_(torch.eye(4))
+        head.audio_proj.bias.zero_()
+    visual = torch.zeros(1, 4, 4, 4)
+    visual[0, 1] = 1.0  # a large silent object everywhere ...
+    visual[0, :, :2, :2] = torch.tensor([1.0, 0.0, 0.0, 0.0]).view(4, 1, 1)  # ... and the source
+    audio = torch.tensor([[2.0, 0.0, 0.0, 0.0]])
+    mask = torch.full((1, 1, 8, 8), -20.0)
+    mask[..., :4, :4] = 20.0  # the decoder segments the source (8x8 logits, area-pooled to 4x4)
+    assert head(visual, audio, mask).item() == pytest.approx(1.0, abs=1e-4)
+    avg = SimilarityHead(visual_channels=4, audio_channels=4, embed_dims=4, project_visual=False,
+                         scale=1.0, bias=0.0, learnable=False)
+    avg.load_state_dict(head.state_dict())
+    assert avg(visual, audio).item() < 0.5
+    # an all-zero mask still gives a finite pool (the weights are normalised)
+    assert torch.isfinite(mask_pool(visual, torch.zeros(1, 1, 4, 4))).all()
+    with pytest.raises(ValueError, match='mask_logits'):
+        head(visual, audio)
+    with pytest.raises(ValueError, match='mask probabilities'):
+        mask_pool(visual, torch.zeros(1, 4, 4))
+    # two stages, pooled each and concatenated; the gradient does not reach the mask
+    multi = SimilarityHead(visual_channels=6, audio_channels=4, embed_dims=4, pooling='mask',
+                           in_index=(1, 2))
+    feats = [torch.randn(2, 2, 8, 8), torch.randn(2, 2, 8, 8), torch.randn(2, 4, 4, 4)]
+    mask = torch.randn(2, 1, 16, 16, requires_grad=True)
+    probs = mask.detach().sigmoid()
+    expected = torch.cat([mask_pool(feats[1], probs), mask_pool(feats[2], probs)], dim=1)
+    assert torch.allclose(multi.pool_visual(feats, mask), expected)
+    losses = multi.loss(feats, torch.randn(2, 4), samples([1, 0]), mask_logits=mask)
+    losses['loss_sim'].backward()
+    assert mask.grad is None
+    with pytest.raises(ValueError, match='extra frames'):
+        multi.loss(feats, torch.randn(2, 4), samples([1, 0]), extra_visual_feats=feats,
+                   mask_logits=mask)
+    with pytest.raises(ValueError, match='one stage'):
+        SimilarityHead(visual_channels=6, pooling='max', in_index=(1, 2))
+    with pytest.raises(ValueError, match='channels'):
+        SimilarityHead(visual_channels=5, audio_channels=4, embed_dims=4,
+                       in_index=(1, 2)).pool_visual(feats)
+

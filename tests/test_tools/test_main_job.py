@@ -18,6 +18,9 @@ def test_epochs_override_rescales_the_schedule():
     assert int(cfg.train_cfg.max_epochs) == 7
     ends = [int(s['end']) for s in cfg.param_scheduler]
     assert ends[-1] == 7 and ends[0] < 7  # the warm-up keeps its length
+    # the negatives' mask warm-up keeps its share of the training (20 of 60 epochs)
+    warmups = [h for h in cfg.custom_hooks if h['type'] == 'NegativeMaskWarmupHook']
+    assert [int(h['warmup_epochs']) for h in warmups] == [2]
     # shorter than the warm-up: the cosine (begin 2) stays valid and simply never runs
     short = Config.fromfile(str(REPO / 'configs/synth/robust_synth_s4.py'))
     assert 'param_scheduler.1.end=3' in main_job.schedule_overrides(short, 1)

@@ -23,6 +23,13 @@ rule of AVSBench-Robust (negatives by the benchmark's own definition), or ``'cat
 categories. The balanced stream gives about ``0.4 B`` negatives per batch of ``B``; the pairs add
 up to ``B^2`` more at the cost of one ``[B, B]`` matrix product (the encoders run once). Their mean
 BCE is added with weight ``in_batch_weight``. Measured effects: ``docs/model.md``.
+
+**Mask pooling** (``pooling='mask'``, an addition to the authors' recipe): the visual embedding
+pools each selected stage under the decode head's predicted mask (its sigmoid, detached),
+``sum(p * f) / sum(p)``, instead of over the whole frame: the score compares the sound with the
+object the decoder segments, not with the average of that object, the silent objects beside it
+and the background. On a negative the decoder's probabilities are all small but the weights are
+normalised, so the pool still follows where the decoder is least sure the frame is empty.
 """
 import math
 from typing import List, Optional, Sequence, Tuple, Union
@@ -55,6 +62,24 @@ def scaled_cosine_logit(audio_emb: Tensor, visual_emb: Tensor, scale: Tensor,
     return scale * cos + bias
 
 
+def mask_pool(feat: Tensor, mask_probs: Tensor, eps: float = 1e-6) -> Tensor:
+    """Average of a feature map weighted by a mask: ``sum(p * f) / (sum(p) + eps)``.
+
+    Args:
+        feat (Tensor): ``[B, C, H, W]``.
+        mask_probs (Tensor): ``[B, 1, h, w]`` in [0, 1], area-resampled to ``H x W``.
+        eps (float): Keeps the division finite when a mask is all zero. Defaults to 1e-6.
+
+    Returns:
+        Tensor: ``[B, C]``.
+    """
+    if mask_probs.dim() != 4 or mask_probs.size(1) != 1 or mask_probs.size(0) != feat.size(0):
+        raise ValueError(f'mask_pool: expected mask probabilities [B={feat.size(0)}, 1, h, w], '
+                         f'found {tuple(mask_probs.shape)}')
+    weights = F.adaptive_avg_pool2d(mask_probs, feat.shape[-2:])
+    return (feat * weights).sum(dim=(2, 3)) / (weights.sum(dim=(2, 3)) + eps)
+
+
 def sounding_labels(data_samples: Sequence, device=None) -> Tensor:
     """Read ``is_sounding`` (1 positive, 0 negative) from each sample's metainfo.
 
@@ -75,6 +100,9 @@ def sounding_labels(data_samples: Sequence, device=None) -> Tensor:
         labels.append(value)
     return torch.tensor(labels, dtype=torch.float32, device=device)
 
+
+#: Visual poolings of :class:`SimilarityHead`.
+POOLINGS = ('avg', 'max', 'mask')
 
 #: Rules of :func:`in_batch_negative_pairs`.
 IN_BATCH_RULES = ('group', 'category')
@@ -135,7 +163,9 @@ class SimilarityHead(BaseModule):
         audio_channels (int): Channels ``C_a`` of the audio embedding. Defaults to 128.
         embed_dims (int): Common dimension ``D``. Defaults to 256. Must equal ``C_v`` when
             ``project_visual=False``.
-        in_index (int): Visual stage (of the backbone outputs, before fusion). Defaults to -1.
+        in_index (int | Sequence[int]): Visual stage(s) (of the backbone outputs, before
+            fusion); with several, their pooled features are concatenated (``visual_channels``
+            is then the sum of their channels; not with ``pooling='max'``). Defaults to -1.
         project_visual (bool): Linear projection of the pooled visual feature. The authors
             project only the audio. Defaults to True.
         scale (float): Initial (or fixed) cosine scale ``s > 0``. Defaults to 10.
@@ -148,7 +178,8 @@ class SimilarityHead(BaseModule):
             average-pooled visual stage. ``'max'``: cosine between the audio and every position of
             the (projected) visual stage, maximised over positions: the score asks whether *some*
             region matches the sound, so a small sounding object beside a large silent one is
-            not averaged away. Defaults to ``'avg'``.
+            not averaged away. ``'mask'``: :func:`mask_pool` under the decode head's mask
+            (the callers pass ``mask_logits``). Defaults to ``'avg'``.
         in_batch_negatives (bool): Also train on the negative pairs formed inside the batch
             (:func:`in_batch_negative_pairs`). Defaults to False (the authors' recipe).
         in_batch_weight (float): Weight of their mean BCE. Defaults to 1.0.
@@ -161,7 +192,7 @@ class SimilarityHead(BaseModule):
                  visual_channels: int,
                  audio_channels: int = 128,
                  embed_dims: int = 256,
-                 in_index: int = -1,
+                 in_index: Union[int, Sequence[int]] = -1,
                  project_visual: bool = True,
                  scale: float = 10.0,
                  bias: float = 0.0,
@@ -175,8 +206,12 @@ class SimilarityHead(BaseModule):
                  in_batch_rule: str = 'group',
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if pooling not in ('avg', 'max'):
-            raise ValueError(f"SimilarityHead: pooling must be 'avg' or 'max', found {pooling!r}")
+        if pooling not in POOLINGS:
+            raise ValueError(f'SimilarityHead: pooling must be one of {POOLINGS}, found '
+                             f'{pooling!r}')
+        if pooling == 'max' and not isinstance(in_index, int):
+            raise ValueError('SimilarityHead: pooling="max" reads one stage; found in_index='
+                             f'{in_index!r}')
         if scale <= 0:
             raise ValueError(f'SimilarityHead: scale must be > 0, found {scale}')
         if not project_visual and embed_dims != visual_channels:
@@ -214,71 +249,105 @@ class SimilarityHead(BaseModule):
         """Tensor: The current cosine scale ``s`` (scalar)."""
         return self.log_scale.exp().clamp(max=self.max_scale)
 
-    def select_visual(self, visual_feats: Union[Tensor, Sequence[Tensor]]) -> Tensor:
-        """The visual stage this head reads: ``visual_feats[in_index]`` (or the tensor given)."""
-        return visual_feats if isinstance(visual_feats, Tensor) else visual_feats[self.in_index]
+    @property
+    def needs_mask(self) -> bool:
+        """bool: Whether the callers must pass the decode head's ``mask_logits``."""
+        return self.pooling == 'mask'
 
-    def pool_visual(self, visual_feats: Union[Tensor, Sequence[Tensor]]) -> Tensor:
-        """Global average pooling of the selected visual stage.
+    def _stages(self, visual_feats: Union[Tensor, Sequence[Tensor]]) -> List[Tensor]:
+        """The visual stage(s) this head reads (``in_index``; a tensor given is the stage)."""
+        if isinstance(visual_feats, Tensor):
+            return [visual_feats]
+        if isinstance(self.in_index, int):
+            return [visual_feats[self.in_index]]
+        return [visual_feats[i] for i in self.in_index]
+
+    def select_visual(self, visual_feats: Union[Tensor, Sequence[Tensor]]) -> Tensor:
+        """The one visual stage this head reads (``in_index`` an int, or the tensor given);
+        several stages are only combined after pooling (:meth:`pool_visual`)."""
+        stages = self._stages(visual_feats)
+        if len(stages) != 1:
+            raise ValueError(f'SimilarityHead: select_visual reads one stage, in_index is '
+                             f'{self.in_index!r}')
+        return stages[0]
+
+    def pool_visual(self, visual_feats: Union[Tensor, Sequence[Tensor]],
+                    mask_logits: Optional[Tensor] = None) -> Tensor:
+        """Pooled visual embedding: global average (``'avg'``) or :func:`mask_pool` under
+        ``sigmoid(mask_logits)`` (``'mask'``) of each selected stage, concatenated.
 
         Args:
             visual_feats (Tensor | Sequence[Tensor]): Backbone outputs, each ``[B, C, H, W]``
                 (or one tensor ``[B, C, H, W]`` / ``[B, C]``).
+            mask_logits (Tensor, optional): The decode head's logits ``[B, 1, h, w]``; needed by
+                ``pooling='mask'`` (detached here: the similarity loss does not train the
+                decoder).
 
         Returns:
             Tensor: ``[B, C_v]``.
         """
-        x = self.select_visual(visual_feats)
-        if x.dim() == 4:
-            x = x.mean(dim=(2, 3))
+        if self.needs_mask and mask_logits is None:
+            raise ValueError("SimilarityHead: pooling='mask' needs the decode head's "
+                             'mask_logits [B, 1, h, w]')
+        probs = mask_logits.detach().sigmoid() if self.needs_mask else None
+        pooled = []
+        for x in self._stages(visual_feats):
+            if x.dim() == 4:
+                x = mask_pool(x, probs) if probs is not None else x.mean(dim=(2, 3))
+            pooled.append(x)
+        x = torch.cat(pooled, dim=1) if len(pooled) > 1 else pooled[0]
         if x.dim() != 2 or x.size(1) != self.visual_channels:
-            raise ValueError(f'SimilarityHead: expected visual features [B, '
-                             f'{self.visual_channels}, H, W] at in_index={self.in_index}, '
-                             f'found {tuple(x.shape)}; check visual_channels/in_index')
+            raise ValueError(f'SimilarityHead: expected visual features with '
+                             f'{self.visual_channels} channels in all at in_index='
+                             f'{self.in_index}, found {tuple(x.shape)} after pooling; check '
+                             'visual_channels/in_index')
         return x
 
-    def _projected(self, visual_feats: Union[Tensor, Sequence[Tensor]],
-                   audio_emb: Tensor) -> Tuple[Tensor, Tensor]:
+    def _projected(self, visual_feats: Union[Tensor, Sequence[Tensor]], audio_emb: Tensor,
+                   mask_logits: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
         """Projected audio ``[B_a, D]`` and visual ``[B_v, D]`` (``'avg'``) or
         ``[B_v, H*W, D]`` (``'max'`` on a feature map)."""
         if audio_emb.dim() != 2 or audio_emb.size(1) != self.audio_channels:
             raise ValueError(f'SimilarityHead: expected an audio embedding '
                              f'[B, {self.audio_channels}], found {tuple(audio_emb.shape)}')
         audio = self.audio_proj(audio_emb)
-        x = self.select_visual(visual_feats)
-        if self.pooling == 'max' and x.dim() == 4:
+        x = self.select_visual(visual_feats) if self.pooling == 'max' else None
+        if x is not None and x.dim() == 4:
             if x.size(1) != self.visual_channels:
                 raise ValueError(f'SimilarityHead: expected visual features [B, '
                                  f'{self.visual_channels}, H, W] at in_index={self.in_index}, '
                                  f'found {tuple(x.shape)}; check visual_channels/in_index')
             return audio, self.visual_proj(x.flatten(2).transpose(1, 2))
-        return audio, self.visual_proj(self.pool_visual(visual_feats))
+        return audio, self.visual_proj(self.pool_visual(visual_feats, mask_logits))
 
-    def forward(self, visual_feats: Union[Tensor, Sequence[Tensor]], audio_emb: Tensor) -> Tensor:
+    def forward(self, visual_feats: Union[Tensor, Sequence[Tensor]], audio_emb: Tensor,
+                mask_logits: Optional[Tensor] = None) -> Tensor:
         """Similarity logits of the batch's own pairs (frame ``i`` with audio ``i``).
 
         Args:
             visual_feats (Tensor | Sequence[Tensor]): Backbone outputs (before fusion).
             audio_emb (Tensor): Audio embedding ``[B, C_a]``.
+            mask_logits (Tensor, optional): Decode head logits ``[B, 1, h, w]``
+                (``pooling='mask'``).
 
         Returns:
             Tensor: Logits ``[B]``.
         """
-        audio, visual = self._projected(visual_feats, audio_emb)
+        audio, visual = self._projected(visual_feats, audio_emb, mask_logits)
         if visual.dim() == 3:  # max over positions
             cos = F.cosine_similarity(visual, audio.unsqueeze(1), dim=2, eps=1e-8)  # [B, H*W]
             return self.scale * cos.amax(dim=1) + self.bias
         return scaled_cosine_logit(audio, visual, self.scale, self.bias)
 
-    def pairwise(self, visual_feats: Union[Tensor, Sequence[Tensor]],
-                 audio_emb: Tensor) -> Tensor:
+    def pairwise(self, visual_feats: Union[Tensor, Sequence[Tensor]], audio_emb: Tensor,
+                 mask_logits: Optional[Tensor] = None) -> Tensor:
         """Similarity logits of every (frame, audio) pair of the batch.
 
         Returns:
             Tensor: ``[B_v, B_a]``; entry ``(i, j)`` scores frame ``i`` with audio ``j`` (the
             diagonal equals :meth:`forward` up to the cosine's epsilon).
         """
-        audio, visual = self._projected(visual_feats, audio_emb)
+        audio, visual = self._projected(visual_feats, audio_emb, mask_logits)
         audio = F.normalize(audio, dim=-1, eps=1e-8)
         visual = F.normalize(visual, dim=-1, eps=1e-8)
         if visual.dim() == 3:  # [B_v, P, D] x [B_a, D] -> max over P
@@ -289,7 +358,8 @@ class SimilarityHead(BaseModule):
 
     def loss(self, visual_feats: Union[Tensor, Sequence[Tensor]], audio_emb: Tensor,
              data_samples: Sequence,
-             extra_visual_feats: Optional[Union[Tensor, Sequence[Tensor]]] = None) -> dict:
+             extra_visual_feats: Optional[Union[Tensor, Sequence[Tensor]]] = None,
+             mask_logits: Optional[Tensor] = None) -> dict:
         """BCE of the similarity logit against ``is_sounding`` (+ the in-batch negatives).
 
         Args:
@@ -301,6 +371,9 @@ class SimilarityHead(BaseModule):
                 frame of each sample's clip (``B`` frames, same layout). Each is scored with its
                 sample's audio and label, and forms the same in-batch pairs as its sample's frame:
                 the similarity trains on more frames of each clip than the annotated one.
+                Not with ``pooling='mask'`` (the extra frames are not decoded).
+            mask_logits (Tensor, optional): Decode head logits ``[B, 1, h, w]`` of the frames
+                (``pooling='mask'``).
 
         Returns:
             dict[str, Tensor]: ``{loss_name: weighted BCE, 'acc_sim': accuracy in %,
@@ -313,6 +386,12 @@ class SimilarityHead(BaseModule):
         num = labels.numel()
         num_views = 1
         if extra_visual_feats is not None:
+            if self.needs_mask:
+                raise ValueError("SimilarityHead: pooling='mask' cannot score extra frames "
+                                 '(they have no decoded mask); use pooling="avg" with them')
+            if not isinstance(self.in_index, int):
+                raise ValueError('SimilarityHead: extra frames need one visual stage, found '
+                                 f'in_index={self.in_index!r}')
             own = self.select_visual(visual_feats)
             extra = self.select_visual(extra_visual_feats)
             if extra.shape != own.shape:
@@ -323,11 +402,11 @@ class SimilarityHead(BaseModule):
             num_views = 2
         pair_logits = None
         if self.in_batch_negatives:
-            pair_logits = self.pairwise(visual_feats, audio_emb)  # [V * B, B]
+            pair_logits = self.pairwise(visual_feats, audio_emb, mask_logits)  # [V * B, B]
             logits = torch.cat([pair_logits[v * num:(v + 1) * num].diagonal()
                                 for v in range(num_views)])
         else:
-            logits = self(visual_feats, audio_emb.repeat(num_views, 1))
+            logits = self(visual_feats, audio_emb.repeat(num_views, 1), mask_logits)
         if logits.numel() != num * num_views:
             raise ValueError(f'SimilarityHead: {logits.numel()} predictions for '
                              f'{num} data samples')
@@ -356,7 +435,7 @@ class SimilarityHead(BaseModule):
             losses['acc_sim_in_batch'] = pair_acc
         return losses
 
-    def predict(self, visual_feats: Union[Tensor, Sequence[Tensor]],
-                audio_emb: Tensor) -> Tensor:
+    def predict(self, visual_feats: Union[Tensor, Sequence[Tensor]], audio_emb: Tensor,
+                mask_logits: Optional[Tensor] = None) -> Tensor:
         """Similarity probabilities ``sigmoid(s * cos + b)``, ``[B]`` in [0, 1]."""
-        return self(visual_feats, audio_emb).sigmoid()
+        return self(visual_feats, audio_emb, mask_logits).sigmoid()

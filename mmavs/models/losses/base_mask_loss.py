@@ -3,10 +3,11 @@
 from abc import ABCMeta, abstractmethod
 from typing import Optional
 
+import torch
 import torch.nn as nn
 from torch import Tensor
 
-from .functional import prepare_binary_target
+from .functional import empty_targets, prepare_binary_target
 
 REDUCTIONS = ('mean', 'sum', 'none')
 
@@ -21,16 +22,23 @@ class BaseBinaryMaskLoss(nn.Module, metaclass=ABCMeta):
         reduction (str): ``'mean'`` over samples, ``'sum'`` or ``'none'`` (returns ``[B]``).
         loss_name (str): Key in the loss dict; MMEngine only sums keys containing ``'loss'``
             and MMSeg expects the ``loss_`` prefix.
+        empty_weight (float): Multiplier of the samples whose valid target is empty (the
+            negative pairs of robust training) before the reduction; the mean still divides by
+            the batch size. :class:`mmavs.engine.NegativeMaskWarmupHook` ramps it during
+            training. Defaults to 1.0.
     """
 
     def __init__(self, loss_weight: float = 1.0, reduction: str = 'mean',
-                 loss_name: str = 'loss_mask') -> None:
+                 loss_name: str = 'loss_mask', empty_weight: float = 1.0) -> None:
         super().__init__()
         if reduction not in REDUCTIONS:
             raise ValueError(f'reduction must be one of {REDUCTIONS}, found {reduction!r}')
         if not loss_name.startswith('loss_'):
             raise ValueError(f'loss_name must start with "loss_", found {loss_name!r}')
+        if empty_weight < 0:
+            raise ValueError(f'empty_weight must be >= 0, found {empty_weight}')
         self.loss_weight = loss_weight
+        self.empty_weight = empty_weight
         self.reduction = reduction
         self._loss_name = loss_name
 
@@ -62,6 +70,8 @@ class BaseBinaryMaskLoss(nn.Module, metaclass=ABCMeta):
         """
         logits, target, valid = prepare_binary_target(pred, target, ignore_index, weight)
         loss = self.per_sample(logits, target, valid)
+        if self.empty_weight != 1.0:
+            loss = torch.where(empty_targets(target, valid), loss * self.empty_weight, loss)
         if self.reduction == 'mean':
             loss = loss.mean()
         elif self.reduction == 'sum':

@@ -20,12 +20,16 @@ class EmptySafeDiceLoss(BaseBinaryMaskLoss):
         loss_weight (float): Multiplier. Defaults to 1.0.
         reduction (str): ``'mean'``, ``'sum'`` or ``'none'``. Defaults to ``'mean'``.
         loss_name (str): Defaults to ``'loss_dice'``.
+        empty_weight (float): Multiplier of the negatives (empty targets); see
+            :class:`BaseBinaryMaskLoss`. Defaults to 1.0.
     """
 
     def __init__(self, eps: float = 1e-3, empty_mode: str = 'fg_fraction',
                  loss_weight: float = 1.0, reduction: str = 'mean',
-                 loss_name: str = 'loss_dice') -> None:
-        super().__init__(loss_weight=loss_weight, reduction=reduction, loss_name=loss_name)
+                 loss_name: str = 'loss_dice',
+                 empty_weight: float = 1.0) -> None:
+        super().__init__(loss_weight=loss_weight, reduction=reduction, loss_name=loss_name,
+                         empty_weight=empty_weight)
         self.eps = eps
         self.empty_mode = empty_mode
 

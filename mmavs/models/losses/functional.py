@@ -91,7 +91,7 @@ def sigmoid_bce_loss(logits: Tensor,
     return (pixel * valid).flatten(1).sum(1) / valid.flatten(1).sum(1).clamp(min=1.0)
 
 
-def _empty_targets(target: Tensor, valid: Tensor) -> Tensor:
+def empty_targets(target: Tensor, valid: Tensor) -> Tensor:
     """Boolean ``[B]``: True where a sample has no valid foreground pixel."""
     return (target * valid).flatten(1).sum(1) == 0
 
@@ -133,7 +133,7 @@ def soft_iou_loss(logits: Tensor,
     union = ((probs + target - probs * target) * valid).flatten(1).sum(1)
     loss = 1.0 - (inter + smooth) / (union + smooth)
     if empty_mode == 'fg_fraction':
-        loss = torch.where(_empty_targets(target, valid),
+        loss = torch.where(empty_targets(target, valid),
                            foreground_fraction_loss(probs, valid), loss)
     return loss
 
@@ -169,7 +169,7 @@ def soft_dice_loss(logits: Tensor,
     denom = ((probs * probs + target * target) * valid).flatten(1).sum(1) + 2 * eps
     loss = 1.0 - 2.0 * inter / denom
     if empty_mode == 'fg_fraction':
-        loss = torch.where(_empty_targets(target, valid),
+        loss = torch.where(empty_targets(target, valid),
                            foreground_fraction_loss(probs, valid), loss)
     return loss
 

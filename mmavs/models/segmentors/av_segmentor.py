@@ -9,7 +9,7 @@
     visual feats -> neck (optional) -> fusion(feats, audio) -> decode head
                  -> mask logits [B, 1, h, w]
     visual feats[-1] (before neck and fusion) + audio embedding (frame or clip level)
-                 -> similarity head -> logit [B]
+                 (+ mask logits, with pooling='mask') -> similarity head -> logit [B]
 
 **Frame- or clip-level audio** (``similarity_audio``, ``fusion_audio``). Each of the similarity
 head and the fusion hears either the frame's own second of audio (``'frame'``, the default) or
@@ -37,6 +37,11 @@ frames (one pass over ``2B`` images) and the similarity head scores them with th
 embedding and the sample's label; the mask losses see the annotated frames only. This is the
 authors' recipe (similarity loss on all five frames of each clip, mask loss on the annotated one)
 and needs ``similarity_audio='clip'``: the extra frame's own second of audio is not loaded.
+
+**Mask-pooled similarity** (``similarity_head.pooling='mask'``): the decode head runs first and
+the similarity head pools the visual stages under its mask (detached; at inference the logits
+``decode_head.predict`` returns, at training those the mask losses see), so the score compares
+the sound with the object the model segments.
 
 **Soft gate** (``soft_gate=True``, an option): the mask probability is the decode head's probability
 times the similarity probability, ``sigmoid(m) * sigmoid(s)``, both in the mask losses of training
@@ -196,6 +201,12 @@ class AVSegmentor(EncoderDecoder):
         """bool: Whether the segmentor has a similarity head."""
         return self.similarity_head is not None
 
+    @property
+    def similarity_needs_mask(self) -> bool:
+        """bool: Whether the similarity head pools under the decode head's mask (it then
+        receives the mask logits of each frame, computed with the frame's own audio)."""
+        return self.with_similarity_head and getattr(self.similarity_head, 'needs_mask', False)
+
     def train(self, mode: bool = True) -> 'AVSegmentor':
         """Set train/eval mode; a frozen audio backbone always stays in eval mode."""
         super().train(mode)
@@ -300,13 +311,15 @@ class AVSegmentor(EncoderDecoder):
     # ------------------------------------------------------------------ training
     def _binary_head_loss(self, head: nn.Module, feats: Tuple[Tensor, ...],
                           data_samples: SampleList,
-                          similarity_logits: Optional[Tensor] = None) -> dict:
+                          similarity_logits: Optional[Tensor] = None,
+                          seg_logits: Optional[Tensor] = None) -> dict:
         """Head losses, with ``acc_seg`` recomputed as binary pixel accuracy.
 
         MMSeg's ``acc_seg`` takes an argmax over the single sigmoid channel (always class 0);
         for heads that keep ``BaseDecodeHead.loss`` it is replaced by the thresholded accuracy,
         for heads with their own ``loss`` the misleading value is dropped. With
         ``similarity_logits`` (``[B]``, the soft gate) the losses see the soft-gated logits.
+        ``seg_logits``: the head's output on ``feats`` when the caller already computed it.
         """
         if type(head).loss is not BaseDecodeHead.loss:
             if similarity_logits is not None:
@@ -315,7 +328,8 @@ class AVSegmentor(EncoderDecoder):
             losses = head.loss(feats, data_samples, self.train_cfg)
             losses.pop('acc_seg', None)
             return losses
-        seg_logits = head.forward(feats)
+        if seg_logits is None:
+            seg_logits = head.forward(feats)
         if similarity_logits is not None:
             seg_logits = soft_gate_logits(seg_logits, similarity_logits)
         losses = head.loss_by_feat(seg_logits, data_samples)
@@ -328,11 +342,13 @@ class AVSegmentor(EncoderDecoder):
 
     def _decode_head_forward_train(self, inputs: Tuple[Tensor, ...],
                                    data_samples: SampleList,
-                                   similarity_logits: Optional[Tensor] = None) -> dict:
-        """Decode head losses, prefixed ``decode.`` (soft-gated with ``similarity_logits``)."""
+                                   similarity_logits: Optional[Tensor] = None,
+                                   seg_logits: Optional[Tensor] = None) -> dict:
+        """Decode head losses, prefixed ``decode.`` (soft-gated with ``similarity_logits``;
+        ``seg_logits``: the head's output when already computed)."""
         return add_prefix(
-            self._binary_head_loss(self.decode_head, inputs, data_samples, similarity_logits),
-            'decode')
+            self._binary_head_loss(self.decode_head, inputs, data_samples, similarity_logits,
+                                   seg_logits), 'decode')
 
     def _auxiliary_head_forward_train(self, inputs: Tuple[Tensor, ...],
                                       data_samples: SampleList) -> dict:
@@ -378,14 +394,24 @@ class AVSegmentor(EncoderDecoder):
         else:
             visual, audio_emb, fused = self.forward_features(inputs)
         losses = dict()
-        similarity_logits = self.similarity_head(visual, audio_emb) if self.soft_gate else None
-        losses.update(self._decode_head_forward_train(fused, data_samples, similarity_logits))
+        mask_logits = None
+        if self.similarity_needs_mask:
+            if type(self.decode_head).loss is not BaseDecodeHead.loss:
+                raise ValueError("AVSegmentor: a similarity head with pooling='mask' needs a "
+                                 'decode head that keeps BaseDecodeHead.loss; '
+                                 f'{type(self.decode_head).__name__} has its own')
+            mask_logits = self.decode_head.forward(fused)
+        similarity_logits = (self.similarity_head(visual, audio_emb, mask_logits)
+                             if self.soft_gate else None)
+        losses.update(self._decode_head_forward_train(fused, data_samples, similarity_logits,
+                                                      mask_logits))
         if self.with_auxiliary_head:
             losses.update(self._auxiliary_head_forward_train(fused, data_samples))
         if self.with_similarity_head:
             losses.update(add_prefix(
                 self.similarity_head.loss(visual, audio_emb, data_samples,
-                                          extra_visual_feats=extra_visual), 'sim'))
+                                          extra_visual_feats=extra_visual,
+                                          mask_logits=mask_logits), 'sim'))
         return losses
 
     def forward_features_with_extra(self, inputs: AVInputs) -> Tuple[
@@ -431,7 +457,8 @@ class AVSegmentor(EncoderDecoder):
         seg_logits = self.decode_head.predict(fused, batch_img_metas, self.test_cfg)
         similarity = None
         if self.with_similarity_head:
-            similarity_logits = self.similarity_head(visual, audio_emb)
+            similarity_logits = self.similarity_head(
+                visual, audio_emb, seg_logits if self.similarity_needs_mask else None)
             if self.soft_gate:
                 seg_logits = soft_gate_logits(seg_logits, similarity_logits)
             similarity = similarity_logits.sigmoid()
@@ -562,5 +589,6 @@ class AVSegmentor(EncoderDecoder):
         if not self.soft_gate:
             return self.decode_head.forward(self.extract_feat(inputs))
         visual, audio_emb, fused = self.forward_features(inputs)
-        return soft_gate_logits(self.decode_head.forward(fused),
-                                self.similarity_head(visual, audio_emb))
+        seg_logits = self.decode_head.forward(fused)
+        return soft_gate_logits(seg_logits, self.similarity_head(
+            visual, audio_emb, seg_logits if self.similarity_needs_mask else None))
