@@ -266,6 +266,7 @@ def test_negative_mask_warmup_ramps_the_negatives_mask_losses():
             pytest.approx(expected)
     by_iter = HOOKS.build(dict(type='NegativeMaskWarmupHook', warmup_epochs=10, start=0.5,
                                by_epoch=False))
+    by_iter.before_train(runner)
     runner.iter = 5
     by_iter.before_train_epoch(runner)  # no effect by iteration
     assert losses[0].empty_weight == 1.0

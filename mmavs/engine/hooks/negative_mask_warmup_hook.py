@@ -52,6 +52,7 @@ class NegativeMaskWarmupHook(Hook):
         self.warmup_epochs = warmup_epochs
         self.start = start
         self.by_epoch = by_epoch
+        self._losses: List[BaseBinaryMaskLoss] = []
 
     @staticmethod
     def mask_losses(runner) -> List[BaseBinaryMaskLoss]:
@@ -60,14 +61,15 @@ class NegativeMaskWarmupHook(Hook):
         return [m for m in model.modules() if isinstance(m, BaseBinaryMaskLoss)]
 
     def before_train(self, runner) -> None:
-        if not self.mask_losses(runner):
+        self._losses = self.mask_losses(runner)  # once: by iteration the ramp runs every step
+        if not self._losses:
             raise ValueError('NegativeMaskWarmupHook: the model has no mmavs mask loss '
                              '(SigmoidBCELoss, EmptySafeDiceLoss, EmptySafeIoULoss) whose '
                              'negatives it could weight')
 
     def _set(self, runner, step: int) -> None:
         weight = warmup_weight(step, self.warmup_epochs, self.start)
-        for loss in self.mask_losses(runner):
+        for loss in self._losses:
             loss.empty_weight = weight
         runner.message_hub.update_scalar('train/negative_mask_weight', weight)
 

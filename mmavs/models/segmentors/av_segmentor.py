@@ -322,9 +322,11 @@ class AVSegmentor(EncoderDecoder):
         ``seg_logits``: the head's output on ``feats`` when the caller already computed it.
         """
         if type(head).loss is not BaseDecodeHead.loss:
-            if similarity_logits is not None:
-                raise ValueError(f'AVSegmentor: soft_gate needs a decode head that keeps '
-                                 f'BaseDecodeHead.loss; {type(head).__name__} has its own')
+            if similarity_logits is not None or seg_logits is not None:
+                raise ValueError('AVSegmentor: soft_gate and a similarity head with '
+                                 "pooling='mask' share the decode head's logits and need a "
+                                 'decode head that keeps BaseDecodeHead.loss; '
+                                 f'{type(head).__name__} has its own')
             losses = head.loss(feats, data_samples, self.train_cfg)
             losses.pop('acc_seg', None)
             return losses
@@ -394,13 +396,7 @@ class AVSegmentor(EncoderDecoder):
         else:
             visual, audio_emb, fused = self.forward_features(inputs)
         losses = dict()
-        mask_logits = None
-        if self.similarity_needs_mask:
-            if type(self.decode_head).loss is not BaseDecodeHead.loss:
-                raise ValueError("AVSegmentor: a similarity head with pooling='mask' needs a "
-                                 'decode head that keeps BaseDecodeHead.loss; '
-                                 f'{type(self.decode_head).__name__} has its own')
-            mask_logits = self.decode_head.forward(fused)
+        mask_logits = self.decode_head.forward(fused) if self.similarity_needs_mask else None
         similarity_logits = (self.similarity_head(visual, audio_emb, mask_logits)
                              if self.soft_gate else None)
         losses.update(self._decode_head_forward_train(fused, data_samples, similarity_logits,
