@@ -251,6 +251,9 @@ def test_negative_mask_warmup_ramps_the_negatives_mask_losses():
     from mmavs.models.losses.base_mask_loss import BaseBinaryMaskLoss
     assert [warmup_weight(s, 4, 0.2) for s in (0, 2, 4, 9)] == pytest.approx([0.2, 0.6, 1, 1])
     assert warmup_weight(0, 0, 0.0) == 1.0
+    lowered_ramp = [warmup_weight(s, 4, 0.0, 0.5) for s in (0, 2, 4, 9)]
+    assert lowered_ramp == pytest.approx([0, 0.25, 0.5, 0.5])
+    assert warmup_weight(3, 0, 0.0, 0.5) == 0.5
     model = MODELS.build(tiny_model_cfg())
     losses = [m for m in model.modules() if isinstance(m, BaseBinaryMaskLoss)]
     assert len(losses) == 2  # BCE + IoU of the decode head
@@ -272,11 +275,19 @@ def test_negative_mask_warmup_ramps_the_negatives_mask_losses():
     assert losses[0].empty_weight == 1.0
     by_iter.before_train_iter(runner, 0)
     assert losses[0].empty_weight == pytest.approx(0.75)
+    lowered = HOOKS.build(dict(type='NegativeMaskWarmupHook', warmup_epochs=2, end=0.4))
+    lowered.before_train(runner)
+    for epoch, expected in [(0, 0.0), (1, 0.2), (2, 0.4), (30, 0.4)]:
+        runner.epoch = epoch
+        lowered.before_train_epoch(runner)
+        assert all(loss.empty_weight == pytest.approx(expected) for loss in losses)
 
 
 def test_negative_mask_warmup_errors():
     with pytest.raises(ValueError, match='start'):
         HOOKS.build(dict(type='NegativeMaskWarmupHook', start=1.5))
+    with pytest.raises(ValueError, match='end'):
+        HOOKS.build(dict(type='NegativeMaskWarmupHook', end=-0.1))
     with pytest.raises(ValueError, match='warmup_epochs'):
         HOOKS.build(dict(type='NegativeMaskWarmupHook', warmup_epochs=-1))
     with pytest.raises(ValueError, match='no mmavs mask loss'):

@@ -142,6 +142,7 @@ def test_validation_during_training_reads_the_first_val_videos_only(tiny_synth_r
     register_all_modules()
     main_job = load_tool('tools/main_job.py')
     assert main_job.FULL['s4'][1] > main_job.FULL['val_videos_in_training']
+    assert main_job.FULL['s4'][2] > main_job.FULL['init_test_videos']
     for name in ('robust', 'baseline'):
         cfg = Config.fromfile(str(REPO / f'configs/synth/{name}_synth_s4.py'))
         options = main_job.validation_subset(cfg, 1)
@@ -155,3 +156,12 @@ def test_validation_during_training_reads_the_first_val_videos_only(tiny_synth_r
         videos = {dataset.dataset.get_data_info(i)['img_path'].split('/')[-2]
                   for i in range(len(dataset.dataset))}
         assert videos == {'synth_s4_val_0000'}
+        # the initial model's test run: the first test video(s) under every test condition
+        options = main_job.first_videos(cfg, 'test', 1)
+        assert options == ['test_dataloader.dataset.dataset.indices=5']
+        cfg.merge_from_dict({options[0].split('=')[0]: 5})
+        dataset = DATASETS.build(cfg.test_dataloader.dataset)
+        assert len(dataset) == 5 * len(cfg.test_dataloader.dataset.conditions)
+        videos = {dataset.dataset.get_data_info(i)['img_path'].split('/')[-2]
+                  for i in range(len(dataset.dataset))}
+        assert videos == {'synth_s4_test_0000'}

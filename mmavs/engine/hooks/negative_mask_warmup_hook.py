@@ -7,8 +7,9 @@ matching sound from another one at first (the audio pathway of the fusion starts
 negatives' empty masks teach it to doubt every object while it is still learning what an object
 is: it learns the positives more slowly than a positive-only model. This hook scales the mask
 losses of samples with an empty target (``BaseBinaryMaskLoss.empty_weight``) from ``start`` at
-epoch 0 linearly to 1 at ``warmup_epochs`` (or by iteration with ``by_epoch=False``); from then
-on training is the plain robust recipe. The similarity loss is not touched.
+epoch 0 linearly to ``end`` (default 1: the plain robust recipe) at ``warmup_epochs`` (or by
+iteration with ``by_epoch=False``), and keeps ``end`` from then on. The similarity loss is not
+touched.
 
 The weight is a function of the current epoch (iteration), so a resumed run continues the ramp
 where it stopped.
@@ -22,35 +23,43 @@ from mmseg.registry import HOOKS
 from ...models.losses.base_mask_loss import BaseBinaryMaskLoss
 
 
-def warmup_weight(step: int, warmup: int, start: float) -> float:
-    """``start`` at ``step == 0``, linearly up to 1 at ``step == warmup`` and after."""
+def warmup_weight(step: int, warmup: int, start: float, end: float = 1.0) -> float:
+    """``start`` at ``step == 0``, linearly to ``end`` at ``step == warmup``, ``end`` after."""
     if warmup <= 0 or step >= warmup:
-        return 1.0
-    return start + (1.0 - start) * step / warmup
+        return end
+    return start + (end - start) * step / warmup
 
 
 @HOOKS.register_module()
 class NegativeMaskWarmupHook(Hook):
-    """Scale the negatives' mask losses from ``start`` to 1 over the first epochs.
+    """Scale the negatives' mask losses from ``start`` to ``end`` over the first epochs.
 
     Args:
         warmup_epochs (int): Length of the ramp, in epochs (iterations with ``by_epoch=False``).
             Defaults to 20.
         start (float): Weight at the start, in [0, 1]. Defaults to 0.
+        end (float): Weight at the end of the ramp and after, in [0, 1]. Defaults to 1.
         by_epoch (bool): Ramp per epoch (set before each epoch) or per iteration. Defaults to
             True.
     """
 
     priority = 'NORMAL'
 
-    def __init__(self, warmup_epochs: int = 20, start: float = 0.0, by_epoch: bool = True) -> None:
+    def __init__(self,
+                 warmup_epochs: int = 20,
+                 start: float = 0.0,
+                 end: float = 1.0,
+                 by_epoch: bool = True) -> None:
         if warmup_epochs < 0:
             raise ValueError(f'NegativeMaskWarmupHook: warmup_epochs must be >= 0, found '
                              f'{warmup_epochs}')
         if not 0.0 <= start <= 1.0:
             raise ValueError(f'NegativeMaskWarmupHook: start must be in [0, 1], found {start}')
+        if not 0.0 <= end <= 1.0:
+            raise ValueError(f'NegativeMaskWarmupHook: end must be in [0, 1], found {end}')
         self.warmup_epochs = warmup_epochs
         self.start = start
+        self.end = end
         self.by_epoch = by_epoch
         self._losses: List[BaseBinaryMaskLoss] = []
 
@@ -68,7 +77,7 @@ class NegativeMaskWarmupHook(Hook):
                              'negatives it could weight')
 
     def _set(self, runner, step: int) -> None:
-        weight = warmup_weight(step, self.warmup_epochs, self.start)
+        weight = warmup_weight(step, self.warmup_epochs, self.start, self.end)
         for loss in self._losses:
             loss.empty_weight = weight
         runner.message_hub.update_scalar('train/negative_mask_weight', weight)
