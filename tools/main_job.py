@@ -20,7 +20,7 @@ config, other options or other data (``run_fingerprint.txt``) is moved aside to
 
 Usage::
 
-    python tools/main_job.py                      # full run (about 24 minutes on 2 CPU cores)
+    python tools/main_job.py                      # full run (about 22 minutes on 2 CPU cores)
     python tools/main_job.py --quick              # minutes; small data and schedule
     python tools/main_job.py --subsets s4 ms3     # also the MS3-like split
 """

@@ -194,7 +194,7 @@ def inference_pipeline_cfg(cfg: Config) -> List[dict]:
         name = str(transform.get('type', '')).split('.')[-1]
         if name in DROPPED_TRANSFORMS:
             continue
-        if name == 'LoadImageFromFile':
+        if name in ('LoadImageFromFile', 'LoadAVSFrame'):
             transform = dict(type='LoadImageFromNDArray')
         pipeline.append(transform)
     if not any(str(t.get('type', '')).endswith('PackAVSegInputs') for t in pipeline):

@@ -89,7 +89,8 @@ def test_inference_pipeline_unwraps_the_robust_dataset_and_drops_file_transforms
     names = [t['type'] for t in pipeline]
     assert names[0] == 'LoadImageFromNDArray' and names[-1] == 'PackAVSegInputs'
     assert 'Resize' in names
-    for dropped in ('AddNegativeAudio', 'LoadAVSMask', 'LoadAVSAudio', 'LoadImageFromFile'):
+    for dropped in ('AddNegativeAudio', 'LoadAVSMask', 'LoadAVSAudio', 'LoadImageFromFile',
+                    'LoadAVSFrame'):
         assert dropped not in names
 
 

@@ -122,6 +122,49 @@ def test_load_audio_cache_is_bounded_and_returns_copies(tiny_root):
     assert len(loader._clips) == 2
 
 
+def test_frame_and_mask_caches_return_copies_of_what_a_fresh_load_gives(tiny_root, tmp_path):
+    import os
+    import shutil
+
+    from mmcv.transforms import LoadImageFromFile
+
+    from mmavs.datasets.transforms import LoadAVSFrame
+    ds = AVSBenchS4Dataset(data_root=str(tiny_root), split='test')
+    frames, masks = LoadAVSFrame(cache_size=2), LoadAVSMask(cache_size=2)
+    for index in (0, 1, 0):  # the second read of frame 0 comes from the cache
+        info = dict(ds.get_data_info(index))
+        fresh = LoadAVSMask()(LoadImageFromFile()(dict(info)))
+        out = masks(frames(dict(info)))
+        np.testing.assert_array_equal(out['img'], fresh['img'])
+        np.testing.assert_array_equal(out['gt_seg_map'], fresh['gt_seg_map'])
+        assert out['img_shape'] == fresh['img_shape'] and out['ori_shape'] == fresh['ori_shape']
+        out['img'][:] = 0  # a consumer editing its arrays must not corrupt the caches
+        out['gt_seg_map'][:] = 7
+    assert len(frames._frames) == 2 and len(masks._masks) == 2
+    again = masks(frames(dict(ds.get_data_info(0))))
+    assert again['img'].any() and again['gt_seg_map'].max() <= 1
+    for index in range(2, len(ds)):
+        frames(dict(ds.get_data_info(index)))
+    assert len(frames._frames) == 2  # bounded
+    # a rewritten file is read again (the key holds its modification time)
+    info = dict(ds.get_data_info(0))
+    copy_path = str(tmp_path / 'frame.png')
+    shutil.copy(info['img_path'], copy_path)
+    first = frames({**info, 'img_path': copy_path})['img']
+    Image.fromarray(np.zeros_like(first)).save(copy_path)
+    os.utime(copy_path, ns=(1, os.stat(copy_path).st_mtime_ns + 10**9))
+    assert not frames({**info, 'img_path': copy_path})['img'].any()
+    # no cache: plain LoadImageFromFile; errors still name the file
+    assert 'cache_size=0' in repr(LoadAVSFrame())
+    with pytest.raises(Exception, match='gone.png'):
+        LoadAVSFrame(cache_size=4)({**info, 'img_path': str(tmp_path / 'gone.png')})
+    with pytest.raises(FileNotFoundError, match='gone_mask.png'):
+        LoadAVSMask(cache_size=4)({**info, 'ori_shape': first.shape[:2],
+                                   'seg_map_path': str(tmp_path / 'gone_mask.png')})
+    with pytest.raises(ValueError, match='cache_size must be >= 0'):
+        LoadAVSFrame(cache_size=-1)
+
+
 def test_load_audio_errors_name_the_sample(tiny_root):
     ds = AVSBenchS4Dataset(data_root=str(tiny_root), split='val')
     info = dict(ds.get_data_info(0))

@@ -16,21 +16,63 @@ cache (``cache_size`` clips of ``[5, 96, 64]`` float32, 123 kB each).
 :class:`LoadAVSMask` reads an AVSBench mask (PNG, 0/255) as ``gt_seg_map`` with values {0, 1}; a
 frame without a mask (``seg_map_path`` None) or a negative sample (``is_sounding == 0``) gets an
 all-zero mask of the frame's size.
+
+:class:`LoadAVSFrame` is ``LoadImageFromFile`` with the same kind of per-process LRU cache of
+decoded frames; with :class:`LoadAVSMask`'s ``cache_size`` it spares a small benchmark the PNG
+decoding that an epoch (or a robust evaluation, which reads every frame once per audio condition)
+repeats. Cached arrays are copied out, and an entry is keyed by the file's path and modification
+time, so a rewritten file is read again.
 """
 import os
 import os.path as osp
 from collections import OrderedDict
-from typing import Optional, Tuple
+from typing import Hashable, Optional, Tuple
 
 import numpy as np
 import torch
-from mmcv.transforms import BaseTransform
+from mmcv.transforms import BaseTransform, LoadImageFromFile
 from PIL import Image
 
 from mmavs.audio import load_audio, load_log_mel_cache, waveform_to_examples
 from mmseg.registry import TRANSFORMS
 
 VGGISH_SR = 16000
+
+
+class LRUCache:
+    """A per-process least-recently-used cache of at most ``size`` items (0: caches nothing)."""
+
+    def __init__(self, size: int):
+        if size < 0:
+            raise ValueError(f'cache_size must be >= 0, found {size}')
+        self.size = size
+        self._items: 'OrderedDict[Hashable, object]' = OrderedDict()
+
+    def get(self, key: Hashable):
+        """The item of ``key`` (now the most recent), or None."""
+        if key not in self._items:
+            return None
+        self._items.move_to_end(key)
+        return self._items[key]
+
+    def put(self, key: Hashable, value) -> None:
+        if self.size == 0:
+            return
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def file_key(path: str, *extra) -> Optional[Tuple]:
+    """Cache key of a file: path, modification time and ``extra``; None when it is missing."""
+    try:
+        return (path, os.stat(path).st_mtime_ns) + extra
+    except OSError:
+        return None
 
 
 def read_binary_mask(path: str, threshold: Optional[int] = None) -> np.ndarray:
@@ -106,7 +148,7 @@ class LoadAVSAudio(BaseTransform):
         self.use_cache = use_cache
         self.num_examples = num_examples
         self.cache_size = cache_size
-        self._clips: 'OrderedDict[Tuple, torch.Tensor]' = OrderedDict()
+        self._clips = LRUCache(cache_size)
 
     def _examples_from_files(self, results: dict) -> torch.Tensor:
         """``[num_examples, 96, 64]`` of the sample's own clip (cache file or wav)."""
@@ -119,22 +161,18 @@ class LoadAVSAudio(BaseTransform):
         else:
             raise FileNotFoundError(f'no audio for {results.get("img_path")}: audio_path={wav!r}, '
                                     f'log_mel_path={pkl!r}')
-        try:
-            key = (source, path, os.stat(path).st_mtime_ns)
-        except FileNotFoundError:
-            raise FileNotFoundError(f'audio file not found: {path}') from None
-        if key in self._clips:
-            self._clips.move_to_end(key)
-            return self._clips[key]
+        key = file_key(path, source)
+        if key is None:
+            raise FileNotFoundError(f'audio file not found: {path}')
+        examples = self._clips.get(key)
+        if examples is not None:
+            return examples
         if source == 'pkl':
             examples = load_log_mel_cache(path, num_examples=self.num_examples)
         else:
             waveform, sr = load_audio(path, target_sr=VGGISH_SR)
             examples = waveform_to_examples(waveform, sr, num_examples=self.num_examples)
-        if self.cache_size > 0:
-            self._clips[key] = examples
-            while len(self._clips) > self.cache_size:
-                self._clips.popitem(last=False)
+        self._clips.put(key, examples)
         return examples
 
     def transform(self, results: dict) -> dict:
@@ -176,10 +214,23 @@ class LoadAVSMask(BaseTransform):
 
     Args:
         threshold (int, optional): See :func:`read_binary_mask`. Default None (strict 0/255).
+        cache_size (int): Masks kept in a per-process LRU cache (uint8, ``H * W`` bytes each);
+            0 (default) reads every time.
     """
 
-    def __init__(self, threshold: Optional[int] = None):
+    def __init__(self, threshold: Optional[int] = None, cache_size: int = 0):
         self.threshold = threshold
+        self.cache_size = cache_size
+        self._masks = LRUCache(cache_size)
+
+    def _read(self, path: str) -> np.ndarray:
+        key = file_key(path, self.threshold) if self.cache_size else None
+        mask = None if key is None else self._masks.get(key)
+        if mask is None:
+            mask = read_binary_mask(path, self.threshold)  # names a missing or bad file
+            if key is not None:
+                self._masks.put(key, mask)
+        return mask.copy() if key is not None else mask
 
     def transform(self, results: dict) -> dict:
         if 'ori_shape' in results:
@@ -193,7 +244,7 @@ class LoadAVSMask(BaseTransform):
         if int(results.get('is_sounding', 1)) == 0 or path is None:
             gt = np.zeros(shape, np.uint8)
         else:
-            gt = read_binary_mask(path, self.threshold)
+            gt = self._read(path)
             if gt.shape != shape:
                 raise ValueError(f'expected a {shape[0]}x{shape[1]} mask like '
                                  f'{results.get("img_path")}, found {gt.shape[0]}x{gt.shape[1]} '
@@ -205,4 +256,41 @@ class LoadAVSMask(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(threshold={self.threshold})'
+        return (f'{self.__class__.__name__}(threshold={self.threshold}, '
+                f'cache_size={self.cache_size})')
+
+
+@TRANSFORMS.register_module()
+class LoadAVSFrame(LoadImageFromFile):
+    """``LoadImageFromFile`` (same arguments, same output) with a per-process LRU cache.
+
+    Required keys: ``img_path``. Added keys: ``img``, ``img_shape``, ``ori_shape``.
+
+    Args:
+        cache_size (int): Decoded frames kept (``H * W * 3`` bytes each, 147 kB at 224 px; four
+            times that with ``to_float32``); 0 (default) decodes every time. Every dataloader
+            worker (and every DDP rank) holds its own cache.
+        **kwargs: Arguments of ``mmcv.transforms.LoadImageFromFile``.
+    """
+
+    def __init__(self, cache_size: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.cache_size = cache_size
+        self._frames = LRUCache(cache_size)
+
+    def transform(self, results: dict) -> Optional[dict]:
+        key = file_key(results['img_path']) if self.cache_size else None
+        img = None if key is None else self._frames.get(key)
+        if img is None:
+            results = super().transform(results)
+            if results is not None and key is not None:
+                self._frames.put(key, results['img'].copy())
+            return results
+        img = img.copy()
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
+        return results
+
+    def __repr__(self) -> str:
+        return super().__repr__()[:-1] + f', cache_size={self.cache_size})'
