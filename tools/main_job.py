@@ -431,8 +431,9 @@ def main(argv=None) -> int:
                 train_options += ['train_cfg.val_interval=1000']
             if mode[subset][1] > mode['val_videos_in_training']:
                 train_options += validation_subset(cfg, mode['val_videos_in_training'])
-            runs[name] = dict(config=config, options=options, train_options=train_options,
-                              epochs=epochs, work_dir=osp.join(work_dir, subset, name))
+            runs[name] = dict(config=config, cfg=cfg, options=options,
+                              train_options=train_options, epochs=epochs,
+                              work_dir=osp.join(work_dir, subset, name))
         log(f'3/5 [{subset}] train the baseline and the robust model '
             f'({runs["robust"]["epochs"]} epochs, side by side)')
         schedules = thread_schedules(
@@ -453,8 +454,7 @@ def main(argv=None) -> int:
 
         init_options = list(robust['options'])
         if mode['init_test_videos'] and mode[subset][2] > mode['init_test_videos']:
-            init_options += first_videos(Config.fromfile(robust['config']), 'test',
-                                         mode['init_test_videos'])
+            init_options += first_videos(robust['cfg'], 'test', mode['init_test_videos'])
 
         draw = mode['draw_interval']
 
