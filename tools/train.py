@@ -38,10 +38,6 @@ def parse_args(argv=None):
         'train_cfg.max_epochs=2 "model.gate_thr=0.5"')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
-    parser.add_argument(
-        '--thread-schedule', metavar='ITER:THREADS[,ITER:THREADS...]',
-        help='CPU: torch thread count from the given iterations on, e.g. 0:1,2700:2 (the main '
-        'job uses it to hand a finished neighbour\'s core to the longer training)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
@@ -68,11 +64,6 @@ def build_config(args) -> Config:
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
         else:
             print_log('--amp ignored: mixed precision needs a CUDA device', logger='current')
-    if args.thread_schedule:
-        from mmavs.engine.hooks import parse_thread_schedule
-        cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [
-            dict(type='CPUThreadScheduleHook',
-                 schedule=parse_thread_schedule(args.thread_schedule))]
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None
@@ -82,15 +73,18 @@ def build_config(args) -> Config:
     return cfg
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    cfg = build_config(args)
+def run(cfg: Config) -> None:
+    """Build the Runner of ``cfg`` and train."""
     if 'runner_type' in cfg:
         runner = RUNNERS.build(cfg)
     else:
         runner = Runner.from_cfg(cfg)
     runner.train()
     _shutdown_distributed()
+
+
+def main(argv=None):
+    run(build_config(parse_args(argv)))
 
 
 def _shutdown_distributed() -> None:

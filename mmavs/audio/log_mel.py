@@ -30,9 +30,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..utils.constants import SAMPLE_RATE as VGGISH_SAMPLE_RATE  # Hz
 from .loading import resample_waveform
 
-VGGISH_SAMPLE_RATE = 16000  # Hz
 STFT_WINDOW_LENGTH = 400  # samples (25 ms)
 STFT_HOP_LENGTH = 160  # samples (10 ms)
 FFT_LENGTH = 512  # samples

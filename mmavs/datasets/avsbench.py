@@ -13,9 +13,7 @@ the wav or, when ``use_log_mel_cache=True``, the cached log-mel ``.pkl``.
 
 Data-info keys (``docs/design.md``): ``img_path``, ``seg_map_path``, ``audio_path``,
 ``log_mel_path``, ``frame_idx``, ``video_id``, ``category``, ``split``, ``is_sounding`` (1),
-``condition`` (``'positive'``), ``reduce_zero_label`` (False), ``seg_fields``, ``label_map``;
-with ``with_clip_frames=True`` also ``clip_img_paths`` (the 5 frames of the sample's video, for
-:class:`~mmavs.datasets.transforms.LoadExtraClipFrame`; S4 train has them without masks).
+``condition`` (``'positive'``), ``reduce_zero_label`` (False), ``seg_fields``, ``label_map``.
 Video-level records are kept in :attr:`video_infos` for wrappers that pair videos (AVSBench-Robust).
 """
 import csv
@@ -25,8 +23,9 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from .categories import MULTI_SOURCE_CATEGORY, get_coarse_group
-from .layout import MS3_CSV, NUM_FRAMES, S4_CSV, MS3Layout, S4Layout, check_split
+from ..utils.constants import FRAMES_PER_CLIP, MULTI_SOURCE_CATEGORY
+from .categories import get_coarse_group
+from .layout import MS3_CSV, S4_CSV, MS3Layout, S4Layout, check_split
 
 #: How many missing paths an error message lists before it only gives the count.
 MAX_LISTED_MISSING = 20
@@ -79,10 +78,6 @@ class _AVSBenchDataset(BaseSegDataset):
         use_log_mel_cache (bool): Accept a cached log-mel ``.pkl`` in place of a missing wav and
             pass its path to the pipeline (``log_mel_path``). False: every video needs its wav and
             ``log_mel_path`` is None, so audio is always featurised from the wav.
-        with_clip_frames (bool): Give every sample ``clip_img_paths``, the paths of all 5 frames
-            of its video (checked to exist with the other files), so a pipeline can load another
-            frame of the clip (the similarity of the debiased model trains on every frame, as the
-            authors' does, while the masks exist for frame 1 only in S4 train). Default False.
         test_mode (bool): MMEngine test mode.
         **kwargs: Passed to :class:`mmseg.datasets.BaseSegDataset` (``indices``, ``lazy_init``,
             ``serialize_data``, ``metainfo``, ...).
@@ -92,6 +87,8 @@ class _AVSBenchDataset(BaseSegDataset):
     # line)]``; they may override ``_frames_of(video) -> [frame_idx, ...]`` (default: all 5).
     DEFAULT_ANN_FILE = ''
     NAME = ''
+    #: ``'s4'`` or ``'ms3'``: the AVSBench-Robust manifest this dataset's videos are listed in.
+    SUBSET = ''
     LAYOUT = S4Layout
     REQUIRED_COLUMNS: Sequence[str] = ('split', )
 
@@ -101,12 +98,10 @@ class _AVSBenchDataset(BaseSegDataset):
                  pipeline: List[Union[dict, Callable]] = [],
                  ann_file: Optional[str] = None,
                  use_log_mel_cache: bool = True,
-                 with_clip_frames: bool = False,
                  test_mode: bool = False,
                  **kwargs) -> None:
         self.split = check_split(split)
         self.use_log_mel_cache = use_log_mel_cache
-        self.with_clip_frames = with_clip_frames
         self.video_infos: List[dict] = []
         kwargs.setdefault('reduce_zero_label', False)
         if kwargs['reduce_zero_label']:
@@ -124,7 +119,7 @@ class _AVSBenchDataset(BaseSegDataset):
 
     def _frames_of(self, video: dict) -> List[int]:
         """0-based frames of ``video`` that become samples."""
-        return list(range(NUM_FRAMES))
+        return list(range(FRAMES_PER_CLIP))
 
     # -- data list -----------------------------------------------------------------------------
     def load_data_list(self) -> List[dict]:
@@ -177,11 +172,6 @@ class _AVSBenchDataset(BaseSegDataset):
             mask = layout.mask(split, cat, vid, idx)
             missing.extend(p for p in (img, mask) if not osp.isfile(p))
             frames.append(dict(frame_idx=idx, img_path=img, seg_map_path=mask))
-        clip_img_paths = None
-        if self.with_clip_frames:
-            clip_img_paths = [layout.frame(split, cat, vid, idx) for idx in range(NUM_FRAMES)]
-            missing.extend(p for p in clip_img_paths
-                           if not osp.isfile(p) and p not in (f['img_path'] for f in frames))
         info = dict(
             video_id=vid,
             category=cat,
@@ -190,8 +180,6 @@ class _AVSBenchDataset(BaseSegDataset):
             audio_path=wav,
             log_mel_path=pkl if self.use_log_mel_cache else None,
             frames=frames)
-        if clip_img_paths is not None:
-            info['clip_img_paths'] = clip_img_paths
         return info, missing
 
     def _sample_info(self, video: dict, frame: dict) -> dict:
@@ -209,8 +197,6 @@ class _AVSBenchDataset(BaseSegDataset):
             label_map=self.label_map,
             reduce_zero_label=self.reduce_zero_label,
             seg_fields=[])
-        if 'clip_img_paths' in video:
-            info['clip_img_paths'] = list(video['clip_img_paths'])
         return info
 
     def _missing_message(self, missing: List[tuple]) -> str:
@@ -221,6 +207,11 @@ class _AVSBenchDataset(BaseSegDataset):
                 f'{self.data_root} (videos listed in {self.ann_file}):\n{listed}{tail}')
 
     # -- video-level helpers -------------------------------------------------------------------
+    @property
+    def subset(self) -> str:
+        """str: ``'s4'`` or ``'ms3'`` (read by :class:`~mmavs.datasets.robust.RobustTestDataset`)."""
+        return self.SUBSET
+
     def get_video_ids(self) -> List[str]:
         """Video ids of this split, in CSV order (all videos; ``indices`` does not apply)."""
         return [v['video_id'] for v in self.video_infos]
@@ -238,6 +229,7 @@ class AVSBenchS4Dataset(_AVSBenchDataset):
     DEFAULT_ANN_FILE = S4_CSV
     NAME = 'AVSBench S4'
 
+    SUBSET = 's4'
     LAYOUT = S4Layout
     REQUIRED_COLUMNS = ('name', 'category', 'split')
 
@@ -245,7 +237,7 @@ class AVSBenchS4Dataset(_AVSBenchDataset):
         return [dict(video_id=r['name'], category=r['category'], line=r['_line']) for r in rows]
 
     def _frames_of(self, video):
-        return [0] if self.split == 'train' else list(range(NUM_FRAMES))
+        return [0] if self.split == 'train' else list(range(FRAMES_PER_CLIP))
 
 
 @DATASETS.register_module()
@@ -259,7 +251,7 @@ class AVSBenchMS3Dataset(_AVSBenchDataset):
     """
     DEFAULT_ANN_FILE = MS3_CSV
     NAME = 'AVSBench MS3'
-
+    SUBSET = 'ms3'
     LAYOUT = MS3Layout
     REQUIRED_COLUMNS = ('split', )
 

@@ -11,11 +11,11 @@ MS3 videos have no category in their CSV; the MS3 dataset tags them ``'multi'``,
 """
 from typing import Dict, Optional
 
+from ..utils.constants import MULTI_SOURCE_CATEGORY  # noqa: F401  (re-exported)
+
 #: The four coarse groups, in a fixed order.
 COARSE_GROUPS = ('music', 'human', 'animal', 'device')
 
-#: Category used for MS3 videos (several sources, no single category).
-MULTI_SOURCE_CATEGORY = 'multi'
 
 #: The 23 AVSBench S4 categories (folder names) and their coarse group.
 AVSBENCH_S4_GROUPS: Dict[str, str] = {

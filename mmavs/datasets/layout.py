@@ -27,8 +27,6 @@ from dataclasses import dataclass
 
 #: Splits of AVSBench, in order.
 SPLITS = ('train', 'val', 'test')
-#: Frames (one per second) and audio examples per video.
-NUM_FRAMES = 5
 
 S4_DIR = 'Single-source'
 MS3_DIR = 'Multi-sources'

@@ -160,10 +160,10 @@ class _FrameCounter:
         self.binner = _ProbabilityBinner(boundaries)
         self.num_bins = self.binner.invalid_bin + 1
 
-    def __call__(self, logits: Tensor, gt: Optional[Tensor]) -> Dict[str, Tensor]:
-        """Statistics of one chunk: logits ``[n, H, W]``, gt ``[n, H, W]`` or None (empty)."""
-        n = logits.shape[0]
-        prob = torch.sigmoid(logits.float()).flatten(1)  # [n, P]
+    def __call__(self, prob: Tensor, gt: Optional[Tensor]) -> Dict[str, Tensor]:
+        """Statistics of one chunk: probabilities ``[n, P]`` (float32, modified in place),
+        gt ``[n, H, W]`` or None (empty)."""
+        n = prob.shape[0]
         codes = self.binner(prob)  # [n, P] int32 in [0, num_bins)
         # Code = bin + num_bins * is_gt + 2 * num_bins * frame: one bincount for all histograms.
         if gt is not None:
@@ -173,7 +173,8 @@ class _FrameCounter:
         hist = torch.bincount(codes.flatten(), minlength=2 * n * self.num_bins)
         hist = hist.view(n, 2, self.num_bins)
         if bool(hist[..., -1].any()):
-            raise ValueError('expected finite or infinite logits, found NaN')
+            raise ValueError('expected finite or infinite logits (probabilities in [0, 1]), '
+                             'found NaN (or a probability outside [0, 1])')
         hist = hist[..., :-1]
         # at_least[..., j] = pixels in bins >= j; passing boundary j means bin >= j + 1.
         cum = hist.cumsum(-1)
@@ -193,10 +194,10 @@ class _FrameCounter:
                     pp_curve=passed_all[:, self.threshold_cols])
 
 
-def _count_masks(logits: Tensor, gt: Optional[Tensor]) -> Dict[str, Tensor]:
-    """Mask statistics of one chunk, without the F-score curves (``[n, 0]``)."""
-    n = logits.shape[0]
-    prob = torch.sigmoid(logits.float()).flatten(1)
+def _count_masks(prob: Tensor, gt: Optional[Tensor]) -> Dict[str, Tensor]:
+    """Mask statistics of one chunk (probabilities ``[n, P]``), without the F-score curves
+    (``[n, 0]``)."""
+    n = prob.shape[0]
     _check_not_nan(prob)
     pred = (prob > 0.5).view(torch.uint8)
     # uint8 sums accumulated in int32: exact, and much faster than counting bools on CPU.
@@ -225,17 +226,21 @@ def _frame_counter(num_thresholds: int, device: str) -> _FrameCounter:
 def frame_statistics(logits: Tensor,
                      gt: Optional[Tensor] = None,
                      num_thresholds: int = DEFAULT_NUM_THRESHOLDS,
-                     chunk_size: int = DEFAULT_CHUNK_SIZE) -> Dict[str, Tensor]:
+                     chunk_size: int = DEFAULT_CHUNK_SIZE,
+                     probabilities: bool = False) -> Dict[str, Tensor]:
     """Per-frame sufficient statistics of every AVS metric.
 
     Args:
         logits (Tensor): ``[N, H, W]`` mask logits (before the sigmoid), any float dtype (the
-            sigmoid is taken in float32), any device.
+            sigmoid is taken in float32), any device; with ``probabilities=True``, the sigmoid
+            map itself (values in [0, 1], as MMSeg's ``postprocess_result`` stores it in
+            ``seg_logits`` for a single-channel head).
         gt (Tensor, optional): ``[N, H, W]`` binary ground truth (0/1 or bool). ``None`` means
             all-empty masks (a negative condition).
         num_thresholds (int): Number ``T`` of F-score thresholds. 0 skips the F-score curves
             (faster, for mIoU / FPR / false alarm only). Defaults to 255.
         chunk_size (int): Frames processed at once (bounds memory). Defaults to 16.
+        probabilities (bool): ``logits`` holds probabilities. Defaults to False.
 
     Returns:
         dict[str, Tensor]: int64 tensors on the logits' device, counted in pixels:
@@ -257,10 +262,12 @@ def frame_statistics(logits: Tensor,
                                                                     str(logits.device))
     if gt is not None:
         gt = gt.to(logits.device)
-    chunks = [
-        count(logits[i:i + chunk_size], None if gt is None else gt[i:i + chunk_size])
-        for i in range(0, logits.shape[0], chunk_size)
-    ]
+    chunks = []
+    for i in range(0, logits.shape[0], chunk_size):
+        chunk = logits[i:i + chunk_size].flatten(1)
+        # float32 probabilities (a copy: the counter works in place)
+        prob = chunk.to(torch.float32, copy=True) if probabilities else chunk.float().sigmoid()
+        chunks.append(count(prob, None if gt is None else gt[i:i + chunk_size]))
     if not chunks:
         return empty_statistics(num_thresholds, device=logits.device)
     return {k: torch.cat([c[k] for c in chunks]) for k in STAT_KEYS}

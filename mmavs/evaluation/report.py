@@ -13,15 +13,16 @@ truth is empty: F is undefined and mIoU is exactly ``1 - FPR``); FPR and false a
 condition (for the positive one they measure how much is segmented, not errors). All values are
 fractions in [0, 1]. Formulas: ``docs/metrics.md``.
 """
-import math
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Sequence
 
 from prettytable import PrettyTable
 
+from ..utils.constants import CONDITIONS
+from ..utils.formatting import format_number
 from .functional import global_metrics, reduce_statistics
 
 #: Conditions in the order of the tables; other names follow alphabetically.
-CONDITION_ORDER = ('positive', 'silence', 'noise', 'offscreen', 'unseen')
+CONDITION_ORDER = CONDITIONS
 #: Table columns: (report key, header).
 COLUMNS = (('num_frames', 'frames'), ('mIoU', 'mIoU'), ('F', 'F'), ('FPR', 'FPR'),
            ('false_alarm', 'false alarm'), ('similarity', 'similarity'))
@@ -109,20 +110,12 @@ def report_from_metrics(metrics: Dict[str, float], prefix: str = '', gated: bool
     return report
 
 
-def _fmt(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return '-'
-    if isinstance(value, int):
-        return str(value)
-    return f'{value:.4f}'
-
-
 def _rows(report: dict) -> List[List[str]]:
     rows = []
     for name, row in report['conditions'].items():
-        rows.append([name] + [_fmt(row.get(key)) for key, _ in COLUMNS])
+        rows.append([name] + [format_number(row.get(key)) for key, _ in COLUMNS])
     if report['global']:
-        glob = [_fmt(report['global'].get(GLOBAL_COLUMNS.get(key, ''))) for key, _ in COLUMNS]
+        glob = [format_number(report['global'].get(GLOBAL_COLUMNS.get(key, ''))) for key, _ in COLUMNS]
         rows.append(['global'] + glob)
     return rows
 
@@ -147,3 +140,20 @@ def format_markdown(report: dict, title: str = '') -> str:
     for row in _rows(report):
         lines.append('| ' + ' | '.join(row) + ' |')
     return '\n'.join(lines) + '\n'
+
+
+def format_grouped_table(header: Sequence[str], body: Sequence[Sequence[str]],
+                         title: str = '') -> str:
+    """A fixed-width text table whose rows are grouped (ruled off) by their first cell."""
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
+    line = '-+-'.join('-' * w for w in widths)
+    out = ([title] if title else []) + [
+        line, ' | '.join(h.ljust(w) for h, w in zip(header, widths)), line]
+    previous = None
+    for row in body:
+        if previous is not None and row[0] != previous:
+            out.append(line)
+        out.append(' | '.join(str(x).ljust(w) for x, w in zip(row, widths)))
+        previous = row[0]
+    out.append(line)
+    return '\n'.join(out)

@@ -5,9 +5,7 @@ Input (from ``pseudo_collate`` of :class:`~mmavs.datasets.transforms.PackAVSegIn
 ``dict(inputs=dict(img=[Tensor[3, H, W]] * B, audio=[Tensor[96, 64]] * B), data_samples=[...])``.
 Output: ``dict(inputs=dict(img=Tensor[B, 3, H', W'], audio=Tensor[B, 96, 64]),
 data_samples=[...])``; an ``audio_clip`` input (``[E, 96, 64]`` per sample, every example of
-the clip) is stacked the same way into ``[B, E, 96, 64]``; an ``img_extra`` input (another frame
-of the clip, ``[3, H, W]`` uint8 per sample, training only) is converted, normalised and padded
-exactly as its sample's image into ``[B, 3, H', W']``.
+the clip) is stacked the same way into ``[B, E, 96, 64]``.
 
 The image part goes through :meth:`SegDataPreProcessor.forward` unchanged (channel conversion,
 normalisation, padding of images *and* ``gt_sem_seg`` in training, test-time padding), so every
@@ -18,7 +16,6 @@ from typing import Any, Dict, Sequence, Union
 import torch
 from mmseg.models.data_preprocessor import SegDataPreProcessor
 from mmseg.registry import MODELS
-from mmseg.utils import stack_batch
 
 
 @MODELS.register_module()
@@ -28,31 +25,9 @@ class AVSegDataPreProcessor(SegDataPreProcessor):
     ``img`` is normalised and padded exactly like MMSeg's preprocessor; ``audio`` (a list of
     ``[96, 64]`` tensors, or an already stacked ``[B, 96, 64]`` tensor) is stacked, cast to
     float32 and moved to the model's device; so is ``audio_clip`` (``[B, E, 96, 64]``) when
-    present. ``img_extra`` (:class:`~mmavs.datasets.transforms.LoadExtraClipFrame`) gets the
-    image's channel conversion, normalisation and padding (:meth:`preprocess_extra_frames`).
-    Other keys of ``inputs`` are moved to the device unchanged. All arguments are those of
+    present. Other keys of ``inputs`` are moved to the device unchanged. All arguments are those of
     :class:`SegDataPreProcessor`.
     """
-
-    def preprocess_extra_frames(self, frames: Union[torch.Tensor, Sequence[torch.Tensor]],
-                                size: Sequence[int]) -> torch.Tensor:
-        """Extra frames ``[3, h, w]`` each -> float ``[B, 3, H, W]``, as the images are.
-
-        Each frame shares its sample's geometry (it went through the same transforms), so it is
-        channel-converted and normalised like the images and padded on the right and bottom with
-        ``pad_val`` to the padded batch size ``size = (H, W)`` (MMSeg's ``stack_batch``).
-        """
-        out = []
-        for frame in frames:
-            frame = self.cast_data(frame)
-            if frame.dim() != 3 or frame.size(1) > size[0] or frame.size(2) > size[1]:
-                raise ValueError(f'expected extra frames [3, h, w] no larger than the padded '
-                                 f'images {tuple(size)}, found {tuple(frame.shape)}')
-            if self.channel_conversion and frame.size(0) == 3:
-                frame = frame[[2, 1, 0], ...]
-            frame = frame.float()
-            out.append((frame - self.mean) / self.std if self._enable_normalize else frame)
-        return stack_batch(out, size=tuple(size), pad_val=self.pad_val)[0]
 
     def stack_audio(self, audio: Union[torch.Tensor, Sequence[torch.Tensor]]) -> torch.Tensor:
         """List of ``[96, 64]`` (or a stacked ``[B, 96, 64]``) -> float32 ``[B, 96, 64]`` on
@@ -93,14 +68,7 @@ class AVSegDataPreProcessor(SegDataPreProcessor):
             raise ValueError(f'expected {batch_size} audio examples (one per image), found '
                              f'{audio.shape[0]}')
         extra = {k: self.cast_data(v) for k, v in inputs.items()
-                 if k not in ('img', 'audio', 'audio_clip', 'img_extra')}
-        if inputs.get('img_extra') is not None:
-            frames = self.preprocess_extra_frames(inputs['img_extra'],
-                                                  image_batch['inputs'].shape[2:])
-            if frames.shape[0] != batch_size:
-                raise ValueError(f'expected {batch_size} extra frames (one per image), found '
-                                 f'{frames.shape[0]}')
-            extra['img_extra'] = frames
+                 if k not in ('img', 'audio', 'audio_clip')}
         if inputs.get('audio_clip') is not None:
             clip = self.stack_audio(inputs['audio_clip'])
             if clip.dim() != 4 or clip.shape[0] != batch_size:

@@ -8,7 +8,8 @@ switch, no window), each function writes one PNG and returns its path.
 * :func:`overlay_mask`: one frame with its predicted mask (and ground-truth outline) blended in;
 * :func:`overlay_grid`: frames x audio conditions, like Fig. 1 of the paper;
 * :func:`plot_condition_bars`: FPR / false alarm / mIoU per condition;
-* :func:`plot_similarity_histogram`: similarity of positive vs. negative pairs (Fig. 4).
+* :func:`plot_similarity_histogram`: similarity of positive vs. negative pairs (Fig. 4);
+* :func:`plot_gate_calibration`: the gated metrics against the gate threshold.
 """
 import os
 import os.path as osp
@@ -257,4 +258,45 @@ def plot_similarity_histogram(pos_scores: Sequence[float],
     """
     fig = similarity_histogram_figure(pos_scores, neg_scores, title, bins, threshold,
                                       where=f' for {out_path}')
+    return _save(fig, out_path)
+
+
+def plot_gate_calibration(sweep: Sequence[dict], chosen: dict, out_path: str,
+                          title: str = 'Gating threshold calibration',
+                          spread: Optional[Sequence[float]] = None) -> str:
+    """Positive mIoU, G-FPR and G-false_alarm (and G-mIoU) against the threshold, PNG.
+
+    The chosen threshold is a vertical line; the mIoU bound a dotted horizontal line; ``spread``
+    (``(low, high)``, e.g. the 5-95 % range of :func:`mmavs.evaluation.gate_bootstrap.bootstrap_gate_thresholds`) a
+    shaded band.
+
+    Returns:
+        str: ``out_path``.
+    """
+    x = [r['threshold'] for r in sweep]
+    fig = Figure(figsize=(6.4, 4.6), dpi=100)
+    ax = fig.add_subplot(1, 1, 1)
+    curves = (('positive_mIoU', 'positive mIoU', '#1f77b4', '-'),
+              ('G-FPR', 'G-FPR', '#d62728', '-'),
+              ('G-false_alarm', 'G-false alarm', '#ff7f0e', '--'),
+              ('G-mIoU', 'G-mIoU', '#9467bd', ':'))
+    for key, label, color, style in curves:
+        ax.plot(x, [r[key] for r in sweep], style, color=color, label=label, linewidth=1.5)
+    thr = chosen['threshold']
+    ax.axvline(thr, color='k', linewidth=1, label=f'chosen {thr:g}')
+    if spread is not None:
+        low, high = spread
+        ax.axvspan(low, high, color='0.85', zorder=0,
+                   label=f'bootstrap 5-95 % {low:g}-{high:g}')
+    ax.axhline(chosen['min_positive_mIoU'], color='#1f77b4', linestyle=':', linewidth=0.8,
+               label='mIoU bound')
+    row = chosen['row']
+    ax.plot([thr, thr], [row['positive_mIoU'], row['G-FPR']], 'ko', markersize=4)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.02, 1.05)
+    ax.set_xlabel('gate threshold on the similarity probability')
+    ax.set_ylabel('fraction')
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc='upper center', bbox_to_anchor=(0.5, -0.14), ncol=3)
+    fig.tight_layout()
     return _save(fig, out_path)

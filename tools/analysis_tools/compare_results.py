@@ -21,8 +21,9 @@ import sys
 from typing import Dict, List, Optional
 
 import mmavs  # noqa: F401  (environment fixes + registration)
-from mmavs.evaluation.comparison import format_grouped_table
-from mmavs.evaluation.report import COLUMNS, GLOBAL_COLUMNS, order_conditions
+from mmavs.evaluation.report import (COLUMNS, GLOBAL_COLUMNS, format_grouped_table,
+                                     order_conditions)
+from mmavs.utils.formatting import format_number
 
 #: Condition metrics compared (report keys), in table order.
 METRICS = tuple(key for key, _ in COLUMNS if key != 'num_frames')
@@ -94,15 +95,9 @@ def compare_rows(a: Optional[dict], b: Optional[dict]) -> List[Dict]:
     return rows
 
 
-def _fmt(value: float, signed: bool = False) -> str:
-    if value != value:
-        return '-'
-    return f'{value:+.4f}' if signed else f'{value:.4f}'
-
-
 def _cells(row: Dict) -> List[str]:
-    return [row['condition'], row['metric'], _fmt(row['a']), _fmt(row['b']),
-            _fmt(row['delta'], signed=True)]
+    return [row['condition'], row['metric'], format_number(row['a']), format_number(row['b']),
+            format_number(row['delta'], signed=True)]
 
 
 def format_text(rows: List[Dict], names, title: str) -> str:

@@ -3,9 +3,7 @@
 
 :class:`PackAVSegInputs` returns ``dict(inputs=dict(img=Tensor[3, H, W] uint8,
 audio=Tensor[96, 64] float32), data_samples=SegDataSample)``, plus ``audio_clip``
-(``Tensor[E, 96, 64]``, every example of the clip) when the loader provides it, and
-``img_extra`` (``Tensor[3, H, W]`` uint8, another frame of the clip) when
-:class:`~mmavs.datasets.transforms.LoadExtraClipFrame` stacked one behind the image.
+(``Tensor[E, 96, 64]``, every example of the clip) when the loader provides it.
 
 Why in ``inputs`` and not in the data sample (mmdet3d's multi-modality precedent, see
 ``docs/design.md``): audio is an input of the network, not an annotation. In ``inputs`` the data
@@ -18,12 +16,10 @@ import torch
 from mmseg.datasets.transforms import PackSegInputs
 from mmseg.registry import TRANSFORMS
 
-from .clip_frames import FRAME_CHANNELS
-
 #: Metainfo keys every packed ``SegDataSample`` carries (those present in the sample).
 AVS_META_KEYS = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape',
                  'scale_factor', 'flip', 'flip_direction', 'reduce_zero_label', 'video_id',
-                 'frame_idx', 'category', 'condition', 'is_sounding', 'extra_img_path')
+                 'frame_idx', 'category', 'condition', 'is_sounding')
 
 
 @TRANSFORMS.register_module()
@@ -34,8 +30,7 @@ class PackAVSegInputs(PackSegInputs):
     (``gt_sem_seg``: PixelData ``[1, H, W]`` long); ``results['audio']`` (from
     :class:`LoadAVSAudio`) is added to ``inputs``.
 
-    Required keys: ``img``, ``audio``; optional ``audio_clip``, ``extra_img_path`` (then ``img``
-    is ``[H, W, 6]``: the frame and the extra frame, split here), ``gt_seg_map`` and the meta
+    Required keys: ``img``, ``audio``; optional ``audio_clip``, ``gt_seg_map`` and the meta
     keys.
 
     Args:
@@ -51,23 +46,11 @@ class PackAVSegInputs(PackSegInputs):
                            ' add LoadAVSAudio to the pipeline')
         if 'img' not in results:
             raise KeyError('PackAVSegInputs needs results["img"]; add LoadImageFromFile')
-        extra = None
-        if results.get('extra_img_path') is not None:
-            img = results['img']
-            if img.ndim != 3 or img.shape[2] != 2 * FRAME_CHANNELS:
-                raise ValueError(f'PackAVSegInputs: expected the frame and the extra frame stacked '
-                                 f'as [H, W, {2 * FRAME_CHANNELS}] for {results.get("img_path")}, '
-                                 f'found {img.shape}')
-            results = dict(results, img=img[..., :FRAME_CHANNELS])
-            extra = torch.from_numpy(np.ascontiguousarray(
-                img[..., FRAME_CHANNELS:].transpose(2, 0, 1)))
         packed = super().transform(results)
         audio = results['audio']
         packed['inputs'] = dict(img=packed['inputs'], audio=self._tensor(audio))
         if results.get('audio_clip') is not None:
             packed['inputs']['audio_clip'] = self._tensor(results['audio_clip'])
-        if extra is not None:
-            packed['inputs']['img_extra'] = extra
         return packed
 
     @staticmethod

@@ -23,56 +23,19 @@ decoding that an epoch (or a robust evaluation, which reads every frame once per
 repeats. Cached arrays are copied out, and an entry is keyed by the file's path and modification
 time, so a rewritten file is read again.
 """
-import os
 import os.path as osp
-from collections import OrderedDict
-from typing import Hashable, Optional, Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform, LoadImageFromFile
 from PIL import Image
 
-from mmavs.audio import load_audio, load_log_mel_cache, waveform_to_examples
 from mmseg.registry import TRANSFORMS
 
-VGGISH_SR = 16000
-
-
-class LRUCache:
-    """A per-process least-recently-used cache of at most ``size`` items (0: caches nothing)."""
-
-    def __init__(self, size: int):
-        if size < 0:
-            raise ValueError(f'cache_size must be >= 0, found {size}')
-        self.size = size
-        self._items: 'OrderedDict[Hashable, object]' = OrderedDict()
-
-    def get(self, key: Hashable):
-        """The item of ``key`` (now the most recent), or None."""
-        if key not in self._items:
-            return None
-        self._items.move_to_end(key)
-        return self._items[key]
-
-    def put(self, key: Hashable, value) -> None:
-        if self.size == 0:
-            return
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-def file_key(path: str, *extra) -> Optional[Tuple]:
-    """Cache key of a file: path, modification time and ``extra``; None when it is missing."""
-    try:
-        return (path, os.stat(path).st_mtime_ns) + extra
-    except OSError:
-        return None
+from ...audio import load_audio, load_log_mel_cache, waveform_to_examples
+from ...utils.cache import LRUCache, file_key
+from ...utils.constants import SAMPLE_RATE
 
 
 def read_binary_mask(path: str, threshold: Optional[int] = None) -> np.ndarray:
@@ -170,7 +133,7 @@ class LoadAVSAudio(BaseTransform):
         if source == 'pkl':
             examples = load_log_mel_cache(path, num_examples=self.num_examples)
         else:
-            waveform, sr = load_audio(path, target_sr=VGGISH_SR)
+            waveform, sr = load_audio(path, target_sr=SAMPLE_RATE)
             examples = waveform_to_examples(waveform, sr, num_examples=self.num_examples)
         self._clips.put(key, examples)
         return examples

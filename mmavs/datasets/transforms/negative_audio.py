@@ -10,7 +10,6 @@ waveform. ``LoadAVSAudio`` then featurises the waveform with
 a negative differs from a positive only in what it sounds like.
 """
 import os.path as osp
-from collections import OrderedDict
 from typing import Dict, Optional, Tuple
 
 import numpy as np
@@ -18,10 +17,11 @@ from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
 from ...audio import load_audio
-
-from ..negatives import (CLIP_SECONDS, DEFAULT_NOISE_DBFS, NEGATIVE_CONDITIONS, SAMPLE_RATE,
-                         derive_seed, load_unseen_waveform, make_noise, make_silence,
-                         resolve_unseen_dir)
+from ...utils.cache import LRUCache
+from ...utils.constants import CLIP_SECONDS, NEGATIVE_CONDITIONS, POSITIVE_CONDITION, SAMPLE_RATE
+from ..robust.seeding import derive_seed
+from ..robust.waveforms import (DEFAULT_NOISE_DBFS, load_unseen_waveform, make_noise,
+                                make_silence, resolve_unseen_dir)
 
 
 @TRANSFORMS.register_module()
@@ -58,8 +58,8 @@ class AddNegativeAudio(BaseTransform):
         noise_dbfs (float): Noise RMS level (dB FS) when the sample does not name one.
             Default -20.
         unseen_dir (str | None): Folder of the unseen recordings for relative ``unseen_file``
-            names; None resolves ``../shared/data/unseen_audio``
-            (:func:`~mmavs.datasets.negatives.resolve_unseen_dir`).
+            names; None: the recordings shipped with mmavs
+            (:func:`~mmavs.datasets.robust.resolve_unseen_dir`).
         clip_seconds (float): Length of generated / unseen clips in seconds. Default 5.
         cache_size (int): Decoded unseen recordings kept in memory per process. Default 32.
     """
@@ -76,11 +76,11 @@ class AddNegativeAudio(BaseTransform):
         self.unseen_dir = unseen_dir
         self.num_samples = int(round(clip_seconds * SAMPLE_RATE))
         self.cache_size = int(cache_size)
-        self._unseen_cache: 'OrderedDict[str, np.ndarray]' = OrderedDict()
+        self._unseen_cache = LRUCache(self.cache_size)
 
     def transform(self, results: Dict) -> Dict:
-        condition = results.get('condition', 'positive')
-        if condition == 'positive':
+        condition = results.get('condition', POSITIVE_CONDITION)
+        if condition == POSITIVE_CONDITION:
             return results
         if condition not in NEGATIVE_CONDITIONS:
             raise ValueError(f"unknown condition of sample '{results.get('img_path')}': expected "
@@ -114,11 +114,11 @@ class AddNegativeAudio(BaseTransform):
     def _unseen(self, spec: Dict, results: Dict) -> Tuple[np.ndarray, str]:
         name = self._require(spec, 'unseen_file', results)
         path = name if osp.isabs(name) else osp.join(resolve_unseen_dir(self.unseen_dir), name)
-        if path not in self._unseen_cache:
-            self._unseen_cache[path] = load_unseen_waveform(path, self.num_samples)
-            while len(self._unseen_cache) > self.cache_size:
-                self._unseen_cache.popitem(last=False)
-        return self._unseen_cache[path].copy(), f'unseen:{osp.basename(path)}'
+        waveform = self._unseen_cache.get(path)
+        if waveform is None:
+            waveform = load_unseen_waveform(path, self.num_samples)
+            self._unseen_cache.put(path, waveform)
+        return waveform.copy(), f'unseen:{osp.basename(path)}'
 
     @staticmethod
     def _require(spec: Dict, key: str, results: Dict):

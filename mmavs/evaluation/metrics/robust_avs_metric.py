@@ -29,6 +29,7 @@ from mmengine.structures import BaseDataElement
 
 from mmseg.registry import METRICS
 from ..functional import STAT_KEYS, frame_statistics, gate_statistics
+from ...utils.formatting import json_safe
 from ..report import build_report, flatten_report, format_markdown, format_table
 
 CURVE_KEYS = ('tp_curve', 'pp_curve')
@@ -63,15 +64,6 @@ def _scalar(value) -> Optional[float]:
     return float(torch.as_tensor(value).float().reshape(-1)[0])
 
 
-def _json_safe(value):
-    """``value`` with NaN floats replaced by None (strict JSON)."""
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
 @METRICS.register_module()
 class RobustAVSMetric(BaseMetric):
     """Dataset-level AVS metrics per audio condition, with and without similarity gating.
@@ -79,7 +71,8 @@ class RobustAVSMetric(BaseMetric):
     Reads from each data sample (a dict, as MMEngine's evaluator passes them, or a
     ``SegDataSample``):
 
-    * ``seg_logits.data`` ``[1, H, W]``: raw mask logits (never gated);
+    * ``seg_logits.data`` ``[1, H, W]``: the sigmoid probability map (MMSeg's
+      ``postprocess_result`` for a single-channel head; never gated);
     * ``gt_sem_seg.data`` ``[1, H, W]``: 0/1 mask (all zero for a negative; may be absent for a
       negative condition);
     * ``condition`` (str, default ``'positive'``): the audio condition tag;
@@ -137,13 +130,13 @@ class RobustAVSMetric(BaseMetric):
         frames = [self._read_sample(_sample_dict(s)) for s in data_samples]
         # Frames of one size are counted together (one vectorised call); sizes may differ.
         by_shape = defaultdict(list)
-        for i, (logits, _, _) in enumerate(frames):
-            by_shape[tuple(logits.shape)].append(i)
+        for i, (probs, _, _) in enumerate(frames):
+            by_shape[tuple(probs.shape)].append(i)
         stats: List[Optional[dict]] = [None] * len(frames)
         for indices in by_shape.values():
-            logits = torch.stack([frames[i][0] for i in indices])
-            gt = torch.stack([frames[i][1].to(logits.device) for i in indices])
-            group = frame_statistics(logits, gt, self.num_thresholds)
+            probs = torch.stack([frames[i][0] for i in indices])
+            gt = torch.stack([frames[i][1].to(probs.device) for i in indices])
+            group = frame_statistics(probs, gt, self.num_thresholds, probabilities=True)
             group = {k: v.cpu().numpy() for k, v in group.items()}
             for j, i in enumerate(indices):
                 stats[i] = {k: group[k][j] for k in STAT_KEYS}
@@ -154,25 +147,26 @@ class RobustAVSMetric(BaseMetric):
             self.results.append(result)
 
     def _read_sample(self, sample: dict):
-        """``(logits [H, W], gt [H, W], extra dict)`` of one sample dict."""
-        logits = _pixel_data(sample, 'seg_logits')
+        """``(probabilities [H, W], gt [H, W], extra dict)`` of one sample dict."""
+        probs = _pixel_data(sample, 'seg_logits')
         where = sample.get('img_path', 'a sample')
-        if logits is None:
-            raise KeyError(f'expected seg_logits (raw mask logits) in the prediction of {where}')
+        if probs is None:
+            raise KeyError(f'expected seg_logits (the mask probabilities) in the prediction of '
+                           f'{where}')
         condition = str(sample.get('condition', self.positive_condition))
         gt = _pixel_data(sample, 'gt_sem_seg')
         if gt is None:
             if condition == self.positive_condition:
                 raise KeyError(f'expected gt_sem_seg for the {condition!r} frame {where}')
-            gt = torch.zeros(logits.shape, dtype=torch.bool)
-        if tuple(gt.shape) != tuple(logits.shape):
-            raise ValueError(f'expected gt_sem_seg of the logits\' size {tuple(logits.shape)}, '
+            gt = torch.zeros(probs.shape, dtype=torch.bool)
+        if tuple(gt.shape) != tuple(probs.shape):
+            raise ValueError(f'expected gt_sem_seg of the prediction size {tuple(probs.shape)}, '
                              f'found {tuple(gt.shape)} for {where}')
         similarity = _scalar(sample.get('pred_similarity'))
         extra = dict(condition=condition,
                      similarity=math.nan if similarity is None else similarity,
                      gate_thr=_scalar(sample.get('gate_thr')))
-        return logits, gt, extra
+        return probs, gt, extra
 
     def _effective_gate_thr(self, results: List[dict]) -> Optional[float]:
         if self.gate_thr is None:
@@ -233,7 +227,7 @@ class RobustAVSMetric(BaseMetric):
             return
         os.makedirs(self.output_dir, exist_ok=True)
         with open(osp.join(self.output_dir, self.JSON_NAME), 'w') as f:
-            json.dump(_json_safe(report), f, indent=2)
+            json.dump(json_safe(report), f, indent=2)
         with open(osp.join(self.output_dir, self.MARKDOWN_NAME), 'w') as f:
             f.write('\n'.join(markdown))
         print_log(

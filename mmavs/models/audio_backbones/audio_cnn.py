@@ -11,17 +11,12 @@ width (VGGish: 72 M parameters, 0.86 G multiply-adds)::
     conv3x3(4c) BN ReLU max2            -> [N, 4c, 6, 4]
     conv3x3(4c) BN ReLU                 -> [N, 4c, 6, 4]
     average pool                        -> [N, 4c] ('global') or [N, 4c * 4] ('time')
-    (+ std over time, 'time_stats')     -> [N, 2 * 4c * 4]
     Linear(.., out_channels)            -> [N, out_channels]
 
 ``pooling='time'`` averages over time only and keeps the four frequency bands apart (VGGish also
 keeps the position of every band: its classifier flattens ``[512, 6, 4]``), so the embedding
 knows *where* in the spectrum the energy is and not only which patterns occur somewhere: a
-low-passed engine and a broadband noise differ mostly in that. ``pooling='time_stats'`` adds the
-standard deviation over the six time steps of every channel and band (the statistics pooling of
-speaker and sound embeddings): a mean over time hears *which* patterns occur in each band, the
-deviation also *whether they come and go* (hoots, barks, notes and syllables start and stop; a
-steady noise does not).
+low-passed engine and a broadband noise differ mostly in that.
 
 The last layer is linear (no ReLU): the embedding is meant to be projected by the fusion module /
 similarity head, which learn together with it.
@@ -52,15 +47,12 @@ class AudioCNN(BaseModule):
             Default 32 (about 0.26 M parameters with ``out_channels=128``).
         out_channels (int): Embedding size. Default 128 (as VGGish).
         pooling (str): ``'global'`` (default): average over time and frequency; ``'time'``:
-            average over time, keep the frequency bands (a 4x larger final Linear);
-            ``'time_stats'``: as ``'time'`` plus the standard deviation over time of every
-            channel and band (statistics pooling; an 8x larger final Linear).
+            average over time, keep the frequency bands (a 4x larger final Linear).
         init_cfg (dict | list[dict] | None): MMEngine init config. Default: Kaiming (fan-out,
             ReLU) for convs, BN weight 1 / bias 0.
     """
 
-    POOLINGS = ('global', 'time', 'time_stats')
-    STD_EPS = 1e-5
+    POOLINGS = ('global', 'time')
 
     def __init__(self,
                  base_channels: int = 32,
@@ -87,9 +79,8 @@ class AudioCNN(BaseModule):
             conv_bn_relu(4 * c, 4 * c))
         # input [96, 64] -> final map [6, 4] (time, frequency); 'time' keeps the 4 bands
         bands = 1 if pooling == 'global' else 4
-        stats = 2 if pooling == 'time_stats' else 1
         self.pool = nn.AdaptiveAvgPool2d((1, bands))
-        self.fc = nn.Linear(4 * c * bands * stats, out_channels)
+        self.fc = nn.Linear(4 * c * bands, out_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Embed log-mel examples.
@@ -102,9 +93,4 @@ class AudioCNN(BaseModule):
         """
         x = as_example_batch(x, 'AudioCNN')
         feats = self.stages(x)  # [N, 4c, 6, 4]
-        pooled = self.pool(feats).flatten(1)
-        if self.pooling == 'time_stats':
-            # standard deviation over the 6 time steps, per channel and band: [N, 4c * 4]
-            std = (feats.var(dim=2, unbiased=False) + self.STD_EPS).sqrt().flatten(1)
-            pooled = torch.cat([pooled, std], dim=1)
-        return self.fc(pooled)
+        return self.fc(self.pool(feats).flatten(1))

@@ -18,7 +18,6 @@ Optional post-processing (``postprocess=True``) applies the released PCA (with w
 ``vggish_pca_params-970ea276.pth`` (``pca_eigen_vectors [128, 128]``, ``pca_means [128]``), clips
 to [-2, 2] and quantises to 8 bits, giving the embeddings AudioSet was released with.
 """
-import pickle
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
@@ -28,6 +27,7 @@ from mmengine.runner.checkpoint import load_state_dict
 from mmseg.registry import MODELS
 from torch import nn
 
+from ...utils.checkpoint import load_checkpoint_file
 from .checkpoint_utils import check_state_dict_fits, read_state_dict
 
 #: conv widths, ``'M'`` = 2x2 max-pool, as in the VGGish release
@@ -70,9 +70,9 @@ def load_vggish_pca_params(path: str) -> Tuple[torch.Tensor, torch.Tensor]:
         output dimensions) and means ``[128]``.
     """
     try:
-        # the published file may hold numpy arrays, which weights_only loading refuses
-        params = torch.load(path, map_location='cpu', weights_only=False)
-    except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as err:
+        # weights-only, with numpy arrays allowed (the published file holds them)
+        params = load_checkpoint_file(path)
+    except (OSError, RuntimeError, ValueError) as err:
         raise ValueError(f'cannot read VGGish PCA parameters from {path}: {err}') from err
     if not isinstance(params, dict) or not {'pca_eigen_vectors', 'pca_means'} <= set(params):
         found = sorted(params) if isinstance(params, dict) else type(params).__name__

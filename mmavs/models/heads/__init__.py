@@ -1,4 +1,9 @@
 # Copyright (c) mmavs contributors. All rights reserved.
-from .similarity_head import SimilarityHead, scaled_cosine_logit, sounding_labels
+from .base_av_head import BaseAVDecodeHead
+from .similarity_head import (SimilarityHead, in_batch_negative_pairs, mask_pool,
+                              scaled_cosine_logit, sounding_labels)
 
-__all__ = ['SimilarityHead', 'scaled_cosine_logit', 'sounding_labels']
+__all__ = [
+    'BaseAVDecodeHead', 'SimilarityHead', 'in_batch_negative_pairs', 'mask_pool',
+    'scaled_cosine_logit', 'sounding_labels'
+]

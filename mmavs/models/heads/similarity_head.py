@@ -18,11 +18,11 @@ untrained head: a neutral gate rather than a prior tied to the 90/10 training ra
 
 **In-batch negative pairs** (``in_batch_negatives=True``, an addition to the authors' recipe):
 the BCE also scores the pairs (frame ``i``, audio of positive ``j``) of the batch whose categories
-differ by ``in_batch_rule`` (:func:`in_batch_negative_pairs`): ``'group'``, the off-screen donor
-rule of AVSBench-Robust (negatives by the benchmark's own definition), or ``'category'``, any two
-categories. The balanced stream gives about ``0.4 B`` negatives per batch of ``B``; the pairs add
-up to ``B^2`` more at the cost of one ``[B, B]`` matrix product (the encoders run once). Their mean
-BCE is added with weight ``in_batch_weight``. Measured effects: ``docs/model.md``.
+differ (:func:`in_batch_negative_pairs`). The balanced stream gives about ``0.4 B`` negatives per
+batch of ``B``; the pairs add up to ``B^2`` more at the cost of one ``[B, B]`` matrix product
+(the encoders run once). Their mean BCE is added with weight ``in_batch_weight``. What a pair
+needs from the data (``is_sounding``, ``category``, ``video_id``) travels in each sample's
+metainfo.
 
 **Mask pooling** (``pooling='mask'``, an addition to the authors' recipe): the visual embedding
 pools each selected stage under the decode head's predicted mask (its sigmoid, detached),
@@ -41,8 +41,7 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ...datasets.categories import MULTI_SOURCE_CATEGORY
-from ...datasets.negatives import is_valid_donor
+from ...utils.constants import MULTI_SOURCE_CATEGORY
 
 
 def scaled_cosine_logit(audio_emb: Tensor, visual_emb: Tensor, scale: Tensor,
@@ -102,36 +101,26 @@ def sounding_labels(data_samples: Sequence, device=None) -> Tensor:
 
 
 #: Visual poolings of :class:`SimilarityHead`.
-POOLINGS = ('avg', 'max', 'mask')
-
-#: Rules of :func:`in_batch_negative_pairs`.
-IN_BATCH_RULES = ('group', 'category')
+POOLINGS = ('avg', 'mask')
 
 
-def in_batch_negative_pairs(data_samples: Sequence, device=None, rule: str = 'group') -> Tensor:
+def in_batch_negative_pairs(data_samples: Sequence, device=None) -> Tensor:
     """Pairs of a batch whose audio does not belong to the frame.
 
     Entry ``(i, j)`` is True when the frame of sample ``i`` heard with the audio of sample ``j``
     is a negative pair: ``j`` is a positive (``is_sounding == 1``: the audio is its own video's
-    sound, of its ``category``), the two samples come from different videos, and
-
-    * ``rule='group'``: ``j``'s category may donate off-screen audio to ``i``'s category under the
-      AVSBench-Robust group rule (:func:`mmavs.datasets.negatives.is_valid_donor`; categories
-      without a coarse group, such as MS3's ``'multi'``, never form a pair);
-    * ``rule='category'``: the two categories differ (both known, neither ``'multi'``). Stricter
-      training signal (a guitar frame also rejects a piano), at the price of a wrong label when
-      the frame happens to show a silent object of ``j``'s category.
+    sound, of its ``category``), the two samples come from different videos, and their
+    categories differ (both known, neither MS3's multi-source ``'multi'``). A frame that happens
+    to show a silent object of ``j``'s category then gets a wrong label; the stricter signal (a
+    guitar frame also rejects a piano) is what the pairs are for.
 
     Args:
         data_samples (Sequence[SegDataSample]): With metainfo ``is_sounding``, ``category`` and
             ``video_id`` (samples without ``category`` form no pair).
-        rule (str): ``'group'`` or ``'category'``.
 
     Returns:
         Tensor: Bool ``[B, B]`` (rows: frames, columns: audios); the diagonal is False.
     """
-    if rule not in IN_BATCH_RULES:
-        raise ValueError(f'in-batch rule must be one of {IN_BATCH_RULES}, found {rule!r}')
     metas = [sample.metainfo for sample in data_samples]
     num = len(metas)
     pairs = torch.zeros((num, num), dtype=torch.bool)
@@ -143,14 +132,9 @@ def in_batch_negative_pairs(data_samples: Sequence, device=None, rule: str = 'gr
                 continue
             same_video = (target.get('video_id') is not None
                           and target.get('video_id') == donor.get('video_id'))
-            if same_video:
-                continue
-            if rule == 'group':
-                pairs[i, j] = is_valid_donor(target['category'], donor['category'])
-            else:
-                categories = (target['category'], donor['category'])
-                pairs[i, j] = (categories[0] != categories[1]
-                               and MULTI_SOURCE_CATEGORY not in categories)
+            categories = (target['category'], donor['category'])
+            pairs[i, j] = (not same_video and categories[0] != categories[1]
+                           and MULTI_SOURCE_CATEGORY not in categories)
     return pairs.to(device) if device is not None else pairs
 
 
@@ -159,13 +143,13 @@ class SimilarityHead(BaseModule):
     """Project audio and pooled visual features, score their cosine, train it with BCE.
 
     Args:
-        visual_channels (int): Channels ``C_v`` of the visual stage ``in_index``.
+        visual_channels (int): Channels ``C_v`` of the visual stage(s) ``in_index`` (their sum
+            when several stages are pooled).
         audio_channels (int): Channels ``C_a`` of the audio embedding. Defaults to 128.
         embed_dims (int): Common dimension ``D``. Defaults to 256. Must equal ``C_v`` when
             ``project_visual=False``.
         in_index (int | Sequence[int]): Visual stage(s) (of the backbone outputs, before
-            fusion); with several, their pooled features are concatenated (``visual_channels``
-            is then the sum of their channels; not with ``pooling='max'``). Defaults to -1.
+            fusion); with several, their pooled features are concatenated. Defaults to -1.
         project_visual (bool): Linear projection of the pooled visual feature. The authors
             project only the audio. Defaults to True.
         scale (float): Initial (or fixed) cosine scale ``s > 0``. Defaults to 10.
@@ -174,17 +158,12 @@ class SimilarityHead(BaseModule):
         max_scale (float): Upper clamp of ``s`` (keeps the logit from exploding). Defaults to 100.
         loss_weight (float): Weight of the BCE. Defaults to 1.0.
         loss_name (str): Key of the loss. Defaults to ``'loss_sim'``.
-        pooling (str): ``'avg'`` (the authors'): cosine between the audio and the globally
-            average-pooled visual stage. ``'max'``: cosine between the audio and every position of
-            the (projected) visual stage, maximised over positions: the score asks whether *some*
-            region matches the sound, so a small sounding object beside a large silent one is
-            not averaged away. ``'mask'``: :func:`mask_pool` under the decode head's mask
-            (the callers pass ``mask_logits``). Defaults to ``'avg'``.
+        pooling (str): ``'avg'`` (the authors'): the globally average-pooled visual stage.
+            ``'mask'``: :func:`mask_pool` under the decode head's mask (the segmentor passes its
+            ``mask_logits``). Defaults to ``'avg'``.
         in_batch_negatives (bool): Also train on the negative pairs formed inside the batch
             (:func:`in_batch_negative_pairs`). Defaults to False (the authors' recipe).
         in_batch_weight (float): Weight of their mean BCE. Defaults to 1.0.
-        in_batch_rule (str): Which pairs are negatives: ``'group'`` (default) or ``'category'``
-            (:func:`in_batch_negative_pairs`).
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -203,15 +182,11 @@ class SimilarityHead(BaseModule):
                  pooling: str = 'avg',
                  in_batch_negatives: bool = False,
                  in_batch_weight: float = 1.0,
-                 in_batch_rule: str = 'group',
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if pooling not in POOLINGS:
             raise ValueError(f'SimilarityHead: pooling must be one of {POOLINGS}, found '
                              f'{pooling!r}')
-        if pooling == 'max' and not isinstance(in_index, int):
-            raise ValueError('SimilarityHead: pooling="max" reads one stage; found in_index='
-                             f'{in_index!r}')
         if scale <= 0:
             raise ValueError(f'SimilarityHead: scale must be > 0, found {scale}')
         if not project_visual and embed_dims != visual_channels:
@@ -228,10 +203,6 @@ class SimilarityHead(BaseModule):
         self.pooling = pooling
         self.in_batch_negatives = in_batch_negatives
         self.in_batch_weight = in_batch_weight
-        if in_batch_rule not in IN_BATCH_RULES:
-            raise ValueError(f'SimilarityHead: in_batch_rule must be one of {IN_BATCH_RULES}, '
-                             f'found {in_batch_rule!r}')
-        self.in_batch_rule = in_batch_rule
         self.audio_proj = nn.Linear(audio_channels, embed_dims)
         self.visual_proj = (nn.Linear(visual_channels, embed_dims)
                             if project_visual else nn.Identity())
@@ -251,7 +222,7 @@ class SimilarityHead(BaseModule):
 
     @property
     def needs_mask(self) -> bool:
-        """bool: Whether the callers must pass the decode head's ``mask_logits``."""
+        """bool: Whether the head pools under the decode head's ``mask_logits``."""
         return self.pooling == 'mask'
 
     def _stages(self, visual_feats: Union[Tensor, Sequence[Tensor]]) -> List[Tensor]:
@@ -261,15 +232,6 @@ class SimilarityHead(BaseModule):
         if isinstance(self.in_index, int):
             return [visual_feats[self.in_index]]
         return [visual_feats[i] for i in self.in_index]
-
-    def select_visual(self, visual_feats: Union[Tensor, Sequence[Tensor]]) -> Tensor:
-        """The one visual stage this head reads (``in_index`` an int, or the tensor given);
-        several stages are only combined after pooling (:meth:`pool_visual`)."""
-        stages = self._stages(visual_feats)
-        if len(stages) != 1:
-            raise ValueError(f'SimilarityHead: select_visual reads one stage, in_index is '
-                             f'{self.in_index!r}')
-        return stages[0]
 
     def pool_visual(self, visual_feats: Union[Tensor, Sequence[Tensor]],
                     mask_logits: Optional[Tensor] = None) -> Tensor:
@@ -281,7 +243,7 @@ class SimilarityHead(BaseModule):
                 (or one tensor ``[B, C, H, W]`` / ``[B, C]``).
             mask_logits (Tensor, optional): The decode head's logits ``[B, 1, h, w]``; needed by
                 ``pooling='mask'`` (detached here: the similarity loss does not train the
-                decoder).
+                decoder), ignored by ``'avg'``.
 
         Returns:
             Tensor: ``[B, C_v]``.
@@ -305,20 +267,12 @@ class SimilarityHead(BaseModule):
 
     def _projected(self, visual_feats: Union[Tensor, Sequence[Tensor]], audio_emb: Tensor,
                    mask_logits: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
-        """Projected audio ``[B_a, D]`` and visual ``[B_v, D]`` (``'avg'``) or
-        ``[B_v, H*W, D]`` (``'max'`` on a feature map)."""
+        """Projected audio ``[B, D]`` and visual ``[B, D]`` embeddings."""
         if audio_emb.dim() != 2 or audio_emb.size(1) != self.audio_channels:
             raise ValueError(f'SimilarityHead: expected an audio embedding '
                              f'[B, {self.audio_channels}], found {tuple(audio_emb.shape)}')
-        audio = self.audio_proj(audio_emb)
-        x = self.select_visual(visual_feats) if self.pooling == 'max' else None
-        if x is not None and x.dim() == 4:
-            if x.size(1) != self.visual_channels:
-                raise ValueError(f'SimilarityHead: expected visual features [B, '
-                                 f'{self.visual_channels}, H, W] at in_index={self.in_index}, '
-                                 f'found {tuple(x.shape)}; check visual_channels/in_index')
-            return audio, self.visual_proj(x.flatten(2).transpose(1, 2))
-        return audio, self.visual_proj(self.pool_visual(visual_feats, mask_logits))
+        return (self.audio_proj(audio_emb),
+                self.visual_proj(self.pool_visual(visual_feats, mask_logits)))
 
     def forward(self, visual_feats: Union[Tensor, Sequence[Tensor]], audio_emb: Tensor,
                 mask_logits: Optional[Tensor] = None) -> Tensor:
@@ -334,9 +288,6 @@ class SimilarityHead(BaseModule):
             Tensor: Logits ``[B]``.
         """
         audio, visual = self._projected(visual_feats, audio_emb, mask_logits)
-        if visual.dim() == 3:  # max over positions
-            cos = F.cosine_similarity(visual, audio.unsqueeze(1), dim=2, eps=1e-8)  # [B, H*W]
-            return self.scale * cos.amax(dim=1) + self.bias
         return scaled_cosine_logit(audio, visual, self.scale, self.bias)
 
     def pairwise(self, visual_feats: Union[Tensor, Sequence[Tensor]], audio_emb: Tensor,
@@ -350,16 +301,10 @@ class SimilarityHead(BaseModule):
         audio, visual = self._projected(visual_feats, audio_emb, mask_logits)
         audio = F.normalize(audio, dim=-1, eps=1e-8)
         visual = F.normalize(visual, dim=-1, eps=1e-8)
-        if visual.dim() == 3:  # [B_v, P, D] x [B_a, D] -> max over P
-            cos = torch.einsum('vpd,ad->vap', visual, audio).amax(dim=2)
-        else:
-            cos = visual @ audio.t()
-        return self.scale * cos + self.bias
+        return self.scale * (visual @ audio.t()) + self.bias
 
     def loss(self, visual_feats: Union[Tensor, Sequence[Tensor]], audio_emb: Tensor,
-             data_samples: Sequence,
-             extra_visual_feats: Optional[Union[Tensor, Sequence[Tensor]]] = None,
-             mask_logits: Optional[Tensor] = None) -> dict:
+             data_samples: Sequence, mask_logits: Optional[Tensor] = None) -> dict:
         """BCE of the similarity logit against ``is_sounding`` (+ the in-batch negatives).
 
         Args:
@@ -367,11 +312,6 @@ class SimilarityHead(BaseModule):
             audio_emb (Tensor): Audio embedding ``[B, C_a]``.
             data_samples (Sequence[SegDataSample]): With metainfo ``is_sounding`` (and
                 ``category``, ``video_id`` for the in-batch pairs).
-            extra_visual_feats (Tensor | Sequence[Tensor], optional): Backbone outputs of another
-                frame of each sample's clip (``B`` frames, same layout). Each is scored with its
-                sample's audio and label, and forms the same in-batch pairs as its sample's frame:
-                the similarity trains on more frames of each clip than the annotated one.
-                Not with ``pooling='mask'`` (the extra frames are not decoded).
             mask_logits (Tensor, optional): Decode head logits ``[B, 1, h, w]`` of the frames
                 (``pooling='mask'``).
 
@@ -379,38 +319,18 @@ class SimilarityHead(BaseModule):
             dict[str, Tensor]: ``{loss_name: weighted BCE, 'acc_sim': accuracy in %,
             'sim_scale': current s}``; with ``in_batch_negatives`` also
             ``<loss_name>_in_batch`` (weighted mean BCE of the in-batch pairs, 0 when the batch
-            has none) and ``acc_sim_in_batch`` (their accuracy in %, 100 when none). Means are
-            over every scored frame (``2B`` with the extra frames).
+            has none) and ``acc_sim_in_batch`` (their accuracy in %, 100 when none).
         """
         labels = sounding_labels(data_samples, device=audio_emb.device)
-        num = labels.numel()
-        num_views = 1
-        if extra_visual_feats is not None:
-            if self.needs_mask:
-                raise ValueError("SimilarityHead: pooling='mask' cannot score extra frames "
-                                 '(they have no decoded mask); use pooling="avg" with them')
-            if not isinstance(self.in_index, int):
-                raise ValueError('SimilarityHead: extra frames need one visual stage, found '
-                                 f'in_index={self.in_index!r}')
-            own = self.select_visual(visual_feats)
-            extra = self.select_visual(extra_visual_feats)
-            if extra.shape != own.shape:
-                raise ValueError(f'SimilarityHead: the extra frames\' features '
-                                 f'{tuple(extra.shape)} do not match the frames\' '
-                                 f'{tuple(own.shape)}')
-            visual_feats = torch.cat([own, extra], dim=0)
-            num_views = 2
         pair_logits = None
         if self.in_batch_negatives:
-            pair_logits = self.pairwise(visual_feats, audio_emb, mask_logits)  # [V * B, B]
-            logits = torch.cat([pair_logits[v * num:(v + 1) * num].diagonal()
-                                for v in range(num_views)])
+            pair_logits = self.pairwise(visual_feats, audio_emb, mask_logits)  # [B, B]
+            logits = pair_logits.diagonal()
         else:
-            logits = self(visual_feats, audio_emb.repeat(num_views, 1), mask_logits)
-        if logits.numel() != num * num_views:
+            logits = self(visual_feats, audio_emb, mask_logits)
+        if logits.numel() != labels.numel():
             raise ValueError(f'SimilarityHead: {logits.numel()} predictions for '
-                             f'{num} data samples')
-        labels = labels.repeat(num_views)
+                             f'{labels.numel()} data samples')
         bce = F.binary_cross_entropy_with_logits(logits, labels)
         with torch.no_grad():
             acc = ((logits > 0).float() == labels).float().mean() * 100.0
@@ -420,8 +340,7 @@ class SimilarityHead(BaseModule):
             'sim_scale': self.scale.detach(),
         }
         if pair_logits is not None:
-            pairs = in_batch_negative_pairs(data_samples, device=pair_logits.device,
-                                            rule=self.in_batch_rule).repeat(num_views, 1)
+            pairs = in_batch_negative_pairs(data_samples, device=pair_logits.device)
             negatives = pair_logits[pairs]
             if negatives.numel():
                 pair_bce = F.binary_cross_entropy_with_logits(negatives,

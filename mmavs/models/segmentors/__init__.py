@@ -1,5 +1,5 @@
 # Copyright (c) mmavs contributors. All rights reserved.
-from .av_segmentor import AVSegmentor, sliding_windows
-from .gating import gate_mask, similarity_gate
+from .av_segmentor import AVSegmentor
+from .gating import similarity_gate
 
-__all__ = ['AVSegmentor', 'sliding_windows', 'similarity_gate', 'gate_mask']
+__all__ = ['AVSegmentor', 'similarity_gate']

@@ -1,98 +1,57 @@
 # Copyright (c) mmavs contributors. All rights reserved.
 """The audio-visual segmentor: MMSeg's encoder-decoder with a second modality in ``inputs``.
 
-.. code:: text
+Where the audio meets the image (:meth:`AVSegmentor.decode_inputs`)::
 
-    inputs = dict(img=[B, 3, H, W], audio=[B, 96, 64](, audio_clip=[B, E, 96, 64]))
-    img   -> backbone (MMSeg / MMPretrain) -> visual feats (tuple of [B, C_i, H_i, W_i])
-    audio -> audio_backbone (VGGish / AudioCNN) -> audio embedding [B, C_a]
-    visual feats -> neck (optional) -> fusion(feats, audio) -> decode head
+    inputs = dict(img=[B, 3, H, W], audio=[B, 96, 64] (, audio_clip=[B, E, 96, 64]))
+    img   -> backbone (MMSeg / MMPretrain / mmavs) -> visual feats (tuple of [B, C_i, H_i, W_i])
+    audio -> audio_backbone (VGGish / AudioCNN)     -> audio embedding [B, C_a]
+    visual feats -> neck (optional) -> fusion(feats, audio) -> MMSeg decode head   (fusion set)
+                                    -> (feats, audio) -> audio-visual decode head  (no fusion)
                  -> mask logits [B, 1, h, w]
-    visual feats[-1] (before neck and fusion) + audio embedding (frame or clip level)
-                 (+ mask logits, with pooling='mask') -> similarity head -> logit [B]
+    visual feats (before neck and fusion) + audio embedding (+ mask logits)
+                 -> similarity head -> logit [B]
 
-**Frame- or clip-level audio** (``similarity_audio``, ``fusion_audio``). Each of the similarity
-head and the fusion hears either the frame's own second of audio (``'frame'``, the default) or
-the *clip-level* embedding (``'clip'``): the mean of the audio backbone's embeddings of every
-example of the clip (``inputs['audio_clip']``, from ``LoadAVSAudio(with_clip=True)``), as the
-paper describes the similarity's input ("the clip-level audio embedding"). A clip-level
-embedding does not depend on whether the frame's second happens to fall into a pause of the sound
-(between two barks or hoots), and five seconds of noise or off-screen audio are judged on five
-seconds of evidence. Clip-level fusion suits single-source clips (S4: one object sounds all clip
-long; TPAVI in AVSBench also attends over the whole clip's audio); MS3's sources change within
-a clip.
+The image and the audio are encoded once (:meth:`AVSegmentor.extract_feat`); the heads own the
+multimodal step, as in MMSeg's ``MultimodalEncoderDecoder``. A plain MMSeg decode head reads the
+visual features with the audio fused in by a neck-like ``fusion`` module
+(:class:`~mmavs.models.fusion.BaseAVFusion`); a head that fuses the audio itself
+(:class:`~mmavs.models.heads.BaseAVDecodeHead`) receives ``(visual feats, audio embedding)``.
+
+**Audio level** (``audio_level``): the embedding is the frame's own second of audio
+(``'frame'``, ``inputs['audio']``) or the *clip-level* embedding (``'clip'``): the mean of the
+audio backbone's embeddings of every example of the clip (``inputs['audio_clip']``, from
+``LoadAVSAudio(with_clip=True)``), as the paper describes the similarity's input. A clip-level
+embedding does not depend on whether the frame's second falls into a pause of the sound, and five
+seconds of noise or off-screen audio are judged on five seconds of evidence; it suits
+single-source clips (S4), whose object sounds all clip long.
 
 ``loss`` returns the decode (and auxiliary) head losses prefixed ``decode.``/``aux.`` and the
-similarity losses prefixed ``sim.``. ``predict`` fills each ``SegDataSample`` with
-``seg_logits`` (raw logits ``[1, H, W]``, never gated), ``pred_sem_seg`` (``sigmoid > threshold``,
-long ``[1, H, W]``, emptied when gating is on and the similarity probability is below
-``gate_thr``) and ``pred_similarity`` (``Tensor[]`` probability). With gating on, the metainfo also
-records ``gate_thr`` and ``gated`` (whether the mask was emptied), so reports can show results with
-and without gating from the same raw ``seg_logits``.
-
-**Extra frames for the similarity** (training only). When the batch carries
-``inputs['img_extra'] [B, 3, H, W]`` (another frame of each sample's clip, from
-:class:`~mmavs.datasets.transforms.LoadExtraClipFrame`), the visual backbone also encodes those
-frames (one pass over ``2B`` images) and the similarity head scores them with the clip-level audio
-embedding and the sample's label; the mask losses see the annotated frames only. This is the
-authors' recipe (similarity loss on all five frames of each clip, mask loss on the annotated one)
-and needs ``similarity_audio='clip'``: the extra frame's own second of audio is not loaded.
-
-**Mask-pooled similarity** (``similarity_head.pooling='mask'``): the decode head runs first and
-the similarity head pools the visual stages under its mask (detached; at inference the logits
-``decode_head.predict`` returns, at training those the mask losses see), so the score compares
-the sound with the object the model segments.
-
-**Soft gate** (``soft_gate=True``, an option): the mask probability is the decode head's probability
-times the similarity probability, ``sigmoid(m) * sigmoid(s)``, both in the mask losses of training
-and in ``seg_logits`` at inference (:func:`soft_gate_logits`). The mask losses on negatives can then
-be met by the similarity saying "no match" instead of by a decode head that learns to doubt every
-object; the decode head answers *which* pixels, the similarity *whether* anything sounds. The hard
-gate (``gate_thr``) still applies on top, to the soft-gated ``seg_logits``.
+similarity losses prefixed ``sim.``. ``predict`` fills each ``SegDataSample`` as MMSeg's
+``postprocess_result`` does for a single-channel head (``seg_logits``: the sigmoid probability
+map ``[1, H, W]``, never gated; ``pred_sem_seg``: ``probability > threshold``, long ``[1, H, W]``),
+then adds ``pred_similarity`` (``Tensor[]`` probability) and, with ``gate_thr`` set, empties
+``pred_sem_seg`` of frames whose similarity is below it and records ``gate_thr`` and ``gated`` in
+the metainfo, so reports show results with and without gating from one run.
 """
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import List, Optional, Tuple, Union
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
-from mmengine.config import ConfigDict
-from mmengine.structures import PixelData
-from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
-from mmseg.structures import SegDataSample
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, OptSampleList, SampleList
 from mmseg.utils import add_prefix
 from torch import Tensor
 
+from ...utils.gate import check_gate_thr
+from ..heads.base_av_head import BaseAVDecodeHead
 from ..losses.functional import binary_pixel_accuracy
-from .gating import gate_mask, similarity_gate, soft_gate_logits
+from .gating import similarity_gate
 
-AVInputs = Dict[str, Tensor]
-#: Audio levels of the fusion and the similarity head (see the module docstring).
+#: Audio levels of :class:`AVSegmentor` (see the module docstring).
 AUDIO_LEVELS = ('frame', 'clip')
-
-
-def sliding_windows(height: int, width: int, crop: Sequence[int],
-                    stride: Sequence[int]) -> Iterator[Tuple[int, int, int, int]]:
-    """Crop boxes ``(y1, y2, x1, x2)`` covering an image, as MMSeg's slide inference lays them.
-
-    Args:
-        height (int): Image height (pixels).
-        width (int): Image width (pixels).
-        crop (Sequence[int]): ``(h_crop, w_crop)``.
-        stride (Sequence[int]): ``(h_stride, w_stride)``.
-    """
-    h_crop, w_crop = crop
-    h_stride, w_stride = stride
-    h_grids = max(height - h_crop + h_stride - 1, 0) // h_stride + 1
-    w_grids = max(width - w_crop + w_stride - 1, 0) // w_stride + 1
-    for h_idx in range(h_grids):
-        for w_idx in range(w_grids):
-            y2 = min(h_idx * h_stride + h_crop, height)
-            x2 = min(w_idx * w_stride + w_crop, width)
-            yield max(y2 - h_crop, 0), y2, max(x2 - w_crop, 0), x2
+VisualFeats = Tuple[Tensor, ...]
 
 
 @MODELS.register_module()
@@ -103,29 +62,21 @@ class AVSegmentor(EncoderDecoder):
         backbone (dict): Visual backbone, any MMSeg backbone or ``type='mmpretrain.X'``;
             must return a tuple/list of ``[B, C_i, H_i, W_i]`` maps.
         audio_backbone (dict): Audio backbone (``VGGish``, ``AudioCNN``): log-mel
-            ``[B, 96, 64]`` -> embedding ``[B, C_a]``.
-        fusion (dict): Audio-visual fusion (``TPAVIFusion``, ``ChannelGateFusion``), applied to
-            the (neck) features before the decode head.
-        decode_head (dict): MMSeg decode head with ``num_classes=2, out_channels=1``.
+            ``[N, 96, 64]`` -> embedding ``[N, C_a]``. A frozen one (``VGGish(frozen=True)``)
+            keeps itself in eval mode without gradients.
+        decode_head (dict): A decode head with ``num_classes=2, out_channels=1``: an MMSeg head
+            (with ``fusion``) or a :class:`~mmavs.models.heads.BaseAVDecodeHead` (without).
+        fusion (dict, optional): Neck-like audio-visual fusion (``TPAVIFusion``,
+            ``ChannelGateFusion``) between the (neck) features and an MMSeg decode head.
         similarity_head (dict, optional): ``SimilarityHead``. Defaults to None.
-        neck (dict, optional): MMSeg neck between backbone and fusion. Defaults to None.
-        auxiliary_head (dict | list[dict], optional): Auxiliary heads (on fused features).
-        gate_thr (float, optional): Similarity probability below which ``pred_sem_seg`` is
-            emptied at inference. None (default) disables gating. Tools may set
-            ``model.gate_thr`` after calibration.
-        freeze_audio_backbone (bool): Keep the audio backbone in eval mode without gradients
-            (the authors freeze VGGish). Defaults to False (e.g. ``AudioCNN`` trained from scratch).
-        soft_gate (bool): Multiply the mask probability by the similarity probability in training
-            and inference (see the module docstring). Needs a similarity head. Defaults to False.
-        similarity_audio (str): Audio embedding of the similarity head: ``'frame'`` (the
-            frame's own example) or ``'clip'`` (mean over ``inputs['audio_clip']``, see the
-            module docstring); ignored without a similarity head (a positive-only baseline may
-            inherit it). Defaults to ``'frame'``.
-        fusion_audio (str): Audio embedding of the fusion, ``'frame'`` or ``'clip'``. Defaults
-            to ``'frame'``.
+        neck (dict, optional): MMSeg neck on the visual features, before the fusion.
+        auxiliary_head (dict | list[dict], optional): Auxiliary heads, fed as the decode head.
+        audio_level (str): ``'frame'`` (default) or ``'clip'`` (see the module docstring).
+        gate_thr (float, optional): Similarity probability in [0, 1] below which
+            ``pred_sem_seg`` is emptied at inference. None (default) disables gating.
         train_cfg (dict, optional): Training config.
-        test_cfg (dict, optional): ``dict(mode='whole')`` (default) or
-            ``dict(mode='slide', crop_size=(h, w), stride=(h, w))``.
+        test_cfg (dict, optional): ``dict(mode='whole')`` (the only mode: every crop of a
+            sliding window would need its own similarity decision).
         data_preprocessor (dict, optional): ``AVSegDataPreProcessor`` config.
         pretrained (str, optional): Visual backbone checkpoint (MMSeg convention).
         init_cfg (dict, optional): Initialisation config.
@@ -134,22 +85,26 @@ class AVSegmentor(EncoderDecoder):
     def __init__(self,
                  backbone: ConfigType,
                  audio_backbone: ConfigType,
-                 fusion: ConfigType,
                  decode_head: ConfigType,
+                 fusion: OptConfigType = None,
                  similarity_head: OptConfigType = None,
                  neck: OptConfigType = None,
                  auxiliary_head: OptConfigType = None,
+                 audio_level: str = 'frame',
                  gate_thr: Optional[float] = None,
-                 freeze_audio_backbone: bool = False,
-                 soft_gate: bool = False,
-                 similarity_audio: str = 'frame',
-                 fusion_audio: str = 'frame',
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
                  pretrained: Optional[str] = None,
                  init_cfg: OptMultiConfig = None):
-        test_cfg = ConfigDict(mode='whole') if test_cfg is None else ConfigDict(test_cfg)
+        test_cfg = dict(mode='whole') if test_cfg is None else test_cfg
+        if test_cfg.get('mode', 'whole') != 'whole':
+            raise ValueError("AVSegmentor: test_cfg.mode must be 'whole' (every crop of a "
+                             'sliding window would need its own similarity decision), found '
+                             f"{test_cfg.get('mode')!r}")
+        if audio_level not in AUDIO_LEVELS:
+            raise ValueError(f'AVSegmentor: audio_level must be one of {AUDIO_LEVELS}, found '
+                             f'{audio_level!r}')
         super().__init__(
             backbone=backbone,
             decode_head=decode_head,
@@ -166,35 +121,31 @@ class AVSegmentor(EncoderDecoder):
                              f'out_channels={self.out_channels} in '
                              f'{type(self.decode_head).__name__}')
         self.audio_backbone = MODELS.build(audio_backbone)
-        self.fusion = MODELS.build(fusion)
+        self.fusion = MODELS.build(fusion) if fusion is not None else None
+        head_fuses = isinstance(self.decode_head, BaseAVDecodeHead)
+        if head_fuses == (self.fusion is not None):
+            raise ValueError(
+                'AVSegmentor: the audio meets the image either in a fusion module before an '
+                'MMSeg decode head or inside an audio-visual decode head (BaseAVDecodeHead), '
+                f'found fusion={type(self.fusion).__name__ if self.fusion else None} with '
+                f'{type(self.decode_head).__name__}')
         self.similarity_head = (MODELS.build(similarity_head)
                                 if similarity_head is not None else None)
-        if gate_thr is not None and self.similarity_head is None:
-            raise ValueError('AVSegmentor: gate_thr needs a similarity_head (gating thresholds '
-                             'the similarity probability)')
-        if soft_gate and self.similarity_head is None:
-            raise ValueError('AVSegmentor: soft_gate needs a similarity_head (it multiplies the '
-                             'mask probability by the similarity probability)')
-        for name, level in dict(similarity_audio=similarity_audio,
-                                fusion_audio=fusion_audio).items():
-            if level not in AUDIO_LEVELS:
-                raise ValueError(f'AVSegmentor: {name} must be one of {AUDIO_LEVELS}, found '
-                                 f'{level!r}')
+        self.audio_level = audio_level
         self.gate_thr = gate_thr
-        self.soft_gate = soft_gate
-        self.similarity_audio = similarity_audio if self.similarity_head is not None else None
-        self.fusion_audio = fusion_audio
-        self.freeze_audio_backbone = freeze_audio_backbone
-        if freeze_audio_backbone:
-            self.audio_backbone.eval()
-            for param in self.audio_backbone.parameters():
-                param.requires_grad = False
 
     @property
-    def needs_audio_clip(self) -> bool:
-        """bool: Whether the model reads ``inputs['audio_clip']`` (a clip-level fusion or
-        similarity)."""
-        return 'clip' in (self.fusion_audio, self.similarity_audio)
+    def gate_thr(self) -> Optional[float]:
+        """float | None: The similarity gate's threshold (validated, in [0, 1])."""
+        return self._gate_thr
+
+    @gate_thr.setter
+    def gate_thr(self, value: Optional[float]) -> None:
+        value = check_gate_thr(value, 'AVSegmentor.gate_thr')
+        if value is not None and getattr(self, 'similarity_head', None) is None:
+            raise ValueError('AVSegmentor: gate_thr needs a similarity_head (gating thresholds '
+                             'the similarity probability)')
+        self._gate_thr = value
 
     @property
     def with_similarity_head(self) -> bool:
@@ -202,22 +153,51 @@ class AVSegmentor(EncoderDecoder):
         return self.similarity_head is not None
 
     @property
-    def similarity_needs_mask(self) -> bool:
-        """bool: Whether the similarity head pools under the decode head's mask (it then
-        receives the mask logits of each frame, computed with the frame's own audio)."""
-        return self.with_similarity_head and getattr(self.similarity_head, 'needs_mask', False)
-
-    def train(self, mode: bool = True) -> 'AVSegmentor':
-        """Set train/eval mode; a frozen audio backbone always stays in eval mode."""
-        super().train(mode)
-        if self.freeze_audio_backbone:
-            self.audio_backbone.eval()
-        return self
+    def needs_audio_clip(self) -> bool:
+        """bool: Whether the model reads ``inputs['audio_clip']`` (clip-level audio)."""
+        return self.audio_level == 'clip'
 
     # ------------------------------------------------------------------ features
-    @staticmethod
-    def unpack_inputs(inputs: AVInputs) -> Tuple[Tensor, Tensor]:
-        """Return ``(img [B, 3, H, W], audio [B, ...])`` from the inputs dict."""
+    def extract_audio(self, inputs: dict) -> Tensor:
+        """Audio embedding ``[B, C_a]`` at :attr:`audio_level`.
+
+        ``'frame'``: the audio backbone on ``inputs['audio'] [B, 96, 64]``; ``'clip'``: the mean
+        of its embeddings of ``inputs['audio_clip'] [B, E, 96, 64]`` over the ``E`` examples.
+        """
+        if self.audio_level == 'frame':
+            return self._embed_audio(inputs['audio'])
+        clip = inputs.get('audio_clip')
+        batch_size = inputs['img'].size(0)
+        if clip is None:
+            raise KeyError("AVSegmentor with audio_level='clip' needs inputs['audio_clip'] "
+                           "[B, E, 96, 64]: load the audio with dict(type='LoadAVSAudio', "
+                           'with_clip=True)')
+        if clip.dim() != 4 or clip.size(0) != batch_size:
+            raise ValueError(f'AVSegmentor: expected audio_clip [B={batch_size}, E, 96, 64], '
+                             f'found {tuple(clip.shape)}')
+        emb = self._embed_audio(clip.flatten(0, 1))
+        return emb.view(batch_size, clip.size(1), -1).mean(dim=1)
+
+    def _embed_audio(self, audio: Tensor) -> Tensor:
+        emb = self.audio_backbone(audio)
+        if isinstance(emb, (tuple, list)):
+            emb = emb[-1]
+        if emb.dim() != 2:
+            raise ValueError('AVSegmentor: the audio backbone must return [N, C_a], found '
+                             f'{tuple(emb.shape)} from {type(self.audio_backbone).__name__}')
+        return emb
+
+    def extract_feat(self, inputs: dict) -> Tuple[VisualFeats, Tensor]:
+        """Encode both modalities once.
+
+        Args:
+            inputs (dict): ``img [B, 3, H, W]`` (normalised), ``audio [B, 96, 64]`` and, with
+                ``audio_level='clip'``, ``audio_clip [B, E, 96, 64]``.
+
+        Returns:
+            tuple: ``(visual feats, audio embedding)``: the backbone's maps (a tuple of
+            ``[B, C_i, H_i, W_i]``, before neck and fusion) and ``[B, C_a]``.
+        """
         if not isinstance(inputs, dict) or 'img' not in inputs or 'audio' not in inputs:
             found = sorted(inputs) if isinstance(inputs, dict) else type(inputs).__name__
             raise TypeError('AVSegmentor expects inputs=dict(img=Tensor[B, 3, H, W], '
@@ -227,364 +207,128 @@ class AVSegmentor(EncoderDecoder):
             raise ValueError('AVSegmentor: expected img [B, 3, H, W] and audio [B, 96, 64] with '
                              f'the same B, found img {tuple(img.shape)} and audio '
                              f'{tuple(audio.shape)}')
-        return img, audio
+        visual = self.backbone(img)
+        visual = (visual, ) if isinstance(visual, Tensor) else tuple(visual)
+        return visual, self.extract_audio(inputs)
 
-    def extract_audio(self, audio: Tensor) -> Tensor:
-        """Audio embedding ``[B, C_a]`` from log-mel examples ``[B, 96, 64]``."""
-        if self.freeze_audio_backbone:
-            with torch.no_grad():
-                emb = self.audio_backbone(audio)
-        else:
-            emb = self.audio_backbone(audio)
-        if isinstance(emb, (tuple, list)):
-            emb = emb[-1]
-        if emb.dim() != 2:
-            raise ValueError('AVSegmentor: the audio backbone must return [B, C_a], found '
-                             f'{tuple(emb.shape)} from {type(self.audio_backbone).__name__}')
-        return emb
-
-    def clip_audio_embedding(self, inputs: AVInputs) -> Tensor:
-        """Clip-level audio embedding ``[B, C_a]``: the mean of the audio backbone's embeddings
-        of every example of each clip (``inputs['audio_clip'] [B, E, 96, 64]``)."""
-        clip = inputs.get('audio_clip')
-        if clip is None:
-            raise KeyError('AVSegmentor with clip-level audio (similarity_audio or fusion_audio '
-                           "= 'clip') needs inputs['audio_clip'] [B, E, 96, 64]: load the audio "
-                           "with dict(type='LoadAVSAudio', with_clip=True)")
-        batch_size = inputs['img'].size(0)
-        if clip.dim() != 4 or clip.size(0) != batch_size:
-            raise ValueError(f'AVSegmentor: expected audio_clip [B={batch_size}, E, 96, 64], '
-                             f'found {tuple(clip.shape)}')
-        emb = self.extract_audio(clip.flatten(0, 1))
-        return emb.view(batch_size, clip.size(1), -1).mean(dim=1)
-
-    def audio_embeddings(self, inputs: AVInputs) -> Tuple[Tensor, Tensor]:
-        """The audio embeddings ``[B, C_a]`` the fusion and the similarity head use.
-
-        Each is the frame's own example (``'frame'``) or :meth:`clip_audio_embedding`
-        (``'clip'``), by ``fusion_audio`` and ``similarity_audio``; each level is computed once.
+    def decode_inputs(self, visual: VisualFeats,
+                      audio: Tensor) -> Union[VisualFeats, Tuple[VisualFeats, Tensor]]:
+        """Where the audio meets the image: what the decode (and auxiliary) heads read.
 
         Returns:
-            tuple[Tensor, Tensor]: ``(fusion embedding, similarity embedding)`` (the latter None
-            without a similarity head).
+            The fused maps ``fusion(neck(visual), audio)`` for an MMSeg decode head, or
+            ``(neck(visual), audio)`` for an audio-visual decode head.
         """
-        _, audio = self.unpack_inputs(inputs)
-        levels = {self.fusion_audio, self.similarity_audio}
-        embs = dict(frame=self.extract_audio(audio) if 'frame' in levels else None,
-                    clip=self.clip_audio_embedding(inputs) if 'clip' in levels else None)
-        return embs[self.fusion_audio], embs.get(self.similarity_audio)
-
-    def extract_visual(self, img: Tensor) -> Tuple[Tensor, ...]:
-        """Backbone outputs (before neck and fusion), a tuple of ``[B, C_i, H_i, W_i]``."""
-        feats = self.backbone(img)
-        if isinstance(feats, Tensor):
-            feats = (feats, )
-        return tuple(feats)
-
-    def forward_features(self, inputs: AVInputs
-                         ) -> Tuple[Tuple[Tensor, ...], Tensor, Tuple[Tensor, ...]]:
-        """Run both encoders and the fusion.
-
-        Returns:
-            tuple: ``(visual feats before fusion, the similarity head's audio embedding
-            [B, C_a], fused feats)`` (:meth:`audio_embeddings`).
-        """
-        img, _ = self.unpack_inputs(inputs)
-        return self.fuse_audio(self.extract_visual(img), inputs)
-
-    def fuse_audio(self, visual: Tuple[Tensor, ...], inputs: AVInputs
-                   ) -> Tuple[Tuple[Tensor, ...], Tensor, Tuple[Tensor, ...]]:
-        """Audio embeddings and fusion on given visual features (:meth:`forward_features`).
-
-        Returns:
-            tuple: ``(visual, the similarity head's audio embedding [B, C_a], fused feats)``.
-        """
-        fusion_emb, similarity_emb = self.audio_embeddings(inputs)
         feats = self.neck(visual) if self.with_neck else visual
-        fused = self.fusion(feats, fusion_emb)
-        return visual, similarity_emb, fused
+        if self.fusion is not None:
+            return self.fusion(feats, audio)
+        return feats, audio
 
-    def extract_feat(self, inputs: AVInputs) -> Tuple[Tensor, ...]:
-        """Fused multi-scale features, the decode head's input."""
-        return self.forward_features(inputs)[2]
+    def encode_decode(self, inputs: dict, batch_img_metas: List[dict]) -> Tensor:
+        """Mask logits ``[B, 1, H, W]`` at the input size (MMSeg contract)."""
+        visual, audio = self.extract_feat(inputs)
+        return self.decode_head.predict(self.decode_inputs(visual, audio), batch_img_metas,
+                                        self.test_cfg)
+
+    def _forward(self, inputs: dict, data_samples: OptSampleList = None) -> Tensor:
+        """Tensor mode: mask logits ``[B, 1, h, w]`` at the decode head's resolution."""
+        return self.decode_head.forward(self.decode_inputs(*self.extract_feat(inputs)))
 
     # ------------------------------------------------------------------ training
-    def _binary_head_loss(self, head: nn.Module, feats: Tuple[Tensor, ...],
-                          data_samples: SampleList,
-                          similarity_logits: Optional[Tensor] = None,
-                          seg_logits: Optional[Tensor] = None) -> dict:
-        """Head losses, with ``acc_seg`` recomputed as binary pixel accuracy.
-
-        MMSeg's ``acc_seg`` takes an argmax over the single sigmoid channel (always class 0);
-        for heads that keep ``BaseDecodeHead.loss`` it is replaced by the thresholded accuracy,
-        for heads with their own ``loss`` the misleading value is dropped. With
-        ``similarity_logits`` (``[B]``, the soft gate) the losses see the soft-gated logits.
-        ``seg_logits``: the head's output on ``feats`` when the caller already computed it.
-        """
-        if type(head).loss is not BaseDecodeHead.loss:
-            if similarity_logits is not None or seg_logits is not None:
-                raise ValueError('AVSegmentor: soft_gate and a similarity head with '
-                                 "pooling='mask' share the decode head's logits and need a "
-                                 'decode head that keeps BaseDecodeHead.loss; '
-                                 f'{type(head).__name__} has its own')
-            losses = head.loss(feats, data_samples, self.train_cfg)
-            losses.pop('acc_seg', None)
-            return losses
-        if seg_logits is None:
-            seg_logits = head.forward(feats)
-        if similarity_logits is not None:
-            seg_logits = soft_gate_logits(seg_logits, similarity_logits)
-        losses = head.loss_by_feat(seg_logits, data_samples)
-        label = torch.stack([s.gt_sem_seg.data for s in data_samples])  # [B, 1, H, W]
-        seg_logits = resize(seg_logits, size=label.shape[2:], mode='bilinear',
-                            align_corners=head.align_corners)
-        losses['acc_seg'] = binary_pixel_accuracy(seg_logits, label[:, 0], head.ignore_index,
-                                                  head.threshold)
-        return losses
-
-    def _decode_head_forward_train(self, inputs: Tuple[Tensor, ...],
-                                   data_samples: SampleList,
-                                   similarity_logits: Optional[Tensor] = None,
-                                   seg_logits: Optional[Tensor] = None) -> dict:
-        """Decode head losses, prefixed ``decode.`` (soft-gated with ``similarity_logits``;
-        ``seg_logits``: the head's output when already computed)."""
-        return add_prefix(
-            self._binary_head_loss(self.decode_head, inputs, data_samples, similarity_logits,
-                                   seg_logits), 'decode')
-
-    def _auxiliary_head_forward_train(self, inputs: Tuple[Tensor, ...],
-                                      data_samples: SampleList) -> dict:
-        """Auxiliary head losses, prefixed ``aux.`` / ``aux_<i>.``."""
-        if isinstance(self.auxiliary_head, nn.ModuleList):
-            losses = dict()
-            for idx, head in enumerate(self.auxiliary_head):
-                losses.update(add_prefix(self._binary_head_loss(head, inputs, data_samples),
-                                         f'aux_{idx}'))
-            return losses
-        return add_prefix(self._binary_head_loss(self.auxiliary_head, inputs, data_samples),
-                          'aux')
-
-    @staticmethod
-    def check_train_samples(data_samples: SampleList) -> None:
-        """Every training sample must carry a mask (negatives: an all-zero one)."""
-        for sample in data_samples:
-            if 'gt_sem_seg' not in sample:
-                path = sample.metainfo.get('img_path', '<unknown image>')
-                raise ValueError(
-                    f'AVSegmentor.loss: training sample {path} has no gt_sem_seg; training '
-                    'batches must hold annotated frames only (S4 train: frame 1 of each video), '
-                    'and negative pairs an all-zero mask')
-
-    def loss(self, inputs: AVInputs, data_samples: SampleList) -> dict:
+    def loss(self, inputs: dict, data_samples: SampleList) -> dict:
         """Losses of a batch.
 
         Args:
-            inputs (dict): ``img [B, 3, H, W]`` (normalised), ``audio [B, 96, 64]`` and, for a
-                clip-level similarity, ``audio_clip [B, E, 96, 64]``; optionally ``img_extra
-                [B, 3, H, W]`` (see the module docstring).
-            data_samples (list[SegDataSample]): With ``gt_sem_seg`` ({0, 1}, 255 = ignore) and
-                metainfo ``is_sounding`` (needed by the similarity head).
+            inputs (dict): See :meth:`extract_feat`.
+            data_samples (list[SegDataSample]): With ``gt_sem_seg`` ({0, 1}, 255 = ignore;
+                negatives: all zero) and metainfo ``is_sounding`` (for the similarity head).
 
         Returns:
-            dict[str, Tensor]: ``decode.loss_*``, ``decode.acc_seg``, optional ``aux.*`` and
-            ``sim.loss_sim``, ``sim.acc_sim``, ``sim.sim_scale``.
+            dict[str, Tensor]: ``decode.loss_*``, ``decode.acc_seg`` (binary pixel accuracy),
+            optional ``aux.*`` and ``sim.*``.
         """
-        self.check_train_samples(data_samples)
-        extra_visual = None
-        if isinstance(inputs, dict) and inputs.get('img_extra') is not None:
-            visual, extra_visual, audio_emb, fused = self.forward_features_with_extra(inputs)
-        else:
-            visual, audio_emb, fused = self.forward_features(inputs)
-        losses = dict()
-        mask_logits = self.decode_head.forward(fused) if self.similarity_needs_mask else None
-        similarity_logits = (self.similarity_head(visual, audio_emb, mask_logits)
-                             if self.soft_gate else None)
-        losses.update(self._decode_head_forward_train(fused, data_samples, similarity_logits,
-                                                      mask_logits))
+        for sample in data_samples:
+            if 'gt_sem_seg' not in sample:
+                raise ValueError(
+                    f"AVSegmentor.loss: training sample {sample.metainfo.get('img_path')} has no "
+                    'gt_sem_seg; training batches hold annotated frames only (S4 train: frame 1 '
+                    'of each video), and negative pairs an all-zero mask')
+        visual, audio = self.extract_feat(inputs)
+        head_inputs = self.decode_inputs(visual, audio)
+        seg_logits = self.decode_head.forward(head_inputs)
+        decode_losses = self.decode_head.loss_by_feat(seg_logits, data_samples)
+        decode_losses['acc_seg'] = self._binary_accuracy(seg_logits, data_samples)
+        losses = add_prefix(decode_losses, 'decode')
         if self.with_auxiliary_head:
-            losses.update(self._auxiliary_head_forward_train(fused, data_samples))
+            losses.update(self._auxiliary_head_forward_train(head_inputs, data_samples))
         if self.with_similarity_head:
             losses.update(add_prefix(
-                self.similarity_head.loss(visual, audio_emb, data_samples,
-                                          extra_visual_feats=extra_visual,
-                                          mask_logits=mask_logits), 'sim'))
+                self.similarity_head.loss(visual, audio, data_samples, mask_logits=seg_logits),
+                'sim'))
         return losses
 
-    def forward_features_with_extra(self, inputs: AVInputs) -> Tuple[
-            Tuple[Tensor, ...], Tuple[Tensor, ...], Tensor, Tuple[Tensor, ...]]:
-        """:meth:`forward_features` for a batch with extra frames (``inputs['img_extra']``).
-
-        The backbone encodes the ``B`` frames and the ``B`` extra frames in one pass; only the
-        frames go on to the fusion and the decode head.
-
-        Returns:
-            tuple: ``(visual feats of the frames, visual feats of the extra frames, the
-            similarity head's audio embedding [B, C_a], fused feats of the frames)``.
-        """
-        img, _ = self.unpack_inputs(inputs)
-        extra = inputs['img_extra']
-        if not self.with_similarity_head or self.similarity_audio != 'clip':
-            raise ValueError('AVSegmentor: inputs["img_extra"] (LoadExtraClipFrame) trains the '
-                             "similarity head on more frames of each clip; it needs a similarity "
-                             "head with similarity_audio='clip' (the extra frame's own second of "
-                             'audio is not loaded), found '
-                             + ('no similarity head' if not self.with_similarity_head else
-                                f'similarity_audio={self.similarity_audio!r}'))
-        if extra.shape != img.shape:
-            raise ValueError(f'AVSegmentor: expected img_extra of the images\' shape '
-                             f'{tuple(img.shape)}, found {tuple(extra.shape)}')
-        both = self.extract_visual(torch.cat([img, extra], dim=0))
-        batch_size = img.size(0)
-        extra_visual = tuple(feat[batch_size:] for feat in both)
-        visual, similarity_emb, fused = self.fuse_audio(
-            tuple(feat[:batch_size] for feat in both), inputs)
-        return visual, extra_visual, similarity_emb, fused
+    def _binary_accuracy(self, seg_logits: Tensor, data_samples: SampleList) -> Tensor:
+        """Pixel accuracy (%) of ``sigmoid > threshold``: MMSeg's ``acc_seg`` takes an argmax
+        over the single sigmoid channel (always class 0)."""
+        label = torch.stack([s.gt_sem_seg.data for s in data_samples])  # [B, 1, H, W]
+        seg_logits = resize(seg_logits, size=label.shape[2:], mode='bilinear',
+                            align_corners=self.align_corners)
+        return binary_pixel_accuracy(seg_logits, label[:, 0], self.decode_head.ignore_index,
+                                     self.decode_head.threshold)
 
     # ------------------------------------------------------------------ inference
-    def whole_av_inference(self, inputs: AVInputs, batch_img_metas: List[dict]
-                           ) -> Tuple[Tensor, Optional[Tensor]]:
-        """One pass on the whole image.
-
-        Returns:
-            tuple: mask logits ``[B, 1, H, W]`` (at ``pad_shape``) and similarity
-            probabilities ``[B]`` (None without a similarity head).
-        """
-        visual, audio_emb, fused = self.forward_features(inputs)
-        seg_logits = self.decode_head.predict(fused, batch_img_metas, self.test_cfg)
-        similarity = None
-        if self.with_similarity_head:
-            similarity_logits = self.similarity_head(
-                visual, audio_emb, seg_logits if self.similarity_needs_mask else None)
-            if self.soft_gate:
-                seg_logits = soft_gate_logits(seg_logits, similarity_logits)
-            similarity = similarity_logits.sigmoid()
-        return seg_logits, similarity
-
-    def slide_av_inference(self, inputs: AVInputs, batch_img_metas: List[dict]
-                           ) -> Tuple[Tensor, Optional[Tensor]]:
-        """Sliding-window inference; every crop is paired with the sample's audio.
-
-        Mask logits are averaged where crops overlap (as in MMSeg); the similarity probability
-        is the mean over crops.
-        """
-        img, audio = self.unpack_inputs(inputs)
-        batch_size, _, height, width = img.shape
-        preds = img.new_zeros((batch_size, self.out_channels, height, width))
-        count = img.new_zeros((batch_size, 1, height, width))
-        sim_sum, num_crops = None, 0
-        for y1, y2, x1, x2 in sliding_windows(height, width, self.test_cfg.crop_size,
-                                              self.test_cfg.stride):
-            crop = img[:, :, y1:y2, x1:x2]
-            crop_metas = [dict(meta, img_shape=crop.shape[2:]) for meta in batch_img_metas]
-            logits, sim = self.whole_av_inference(dict(inputs, img=crop), crop_metas)
-            preds += F.pad(logits, (x1, width - x2, y1, height - y2))
-            count[:, :, y1:y2, x1:x2] += 1
-            num_crops += 1
-            if sim is not None:
-                sim_sum = sim if sim_sum is None else sim_sum + sim
-        similarity = None if sim_sum is None else sim_sum / num_crops
-        return preds / count, similarity
-
-    def av_inference(self, inputs: AVInputs, batch_img_metas: List[dict]
-                     ) -> Tuple[Tensor, Optional[Tensor]]:
-        """Whole or slide inference (``test_cfg.mode``): ``(mask logits, similarity)``."""
-        mode = self.test_cfg.get('mode', 'whole')
-        if mode == 'whole':
-            return self.whole_av_inference(inputs, batch_img_metas)
-        if mode == 'slide':
-            return self.slide_av_inference(inputs, batch_img_metas)
-        raise ValueError(f'AVSegmentor: test_cfg.mode must be "whole" or "slide", found {mode!r}')
-
-    def encode_decode(self, inputs: AVInputs, batch_img_metas: List[dict]) -> Tensor:
-        """Mask logits ``[B, 1, H, W]`` of one whole-image pass (MMSeg contract)."""
-        return self.whole_av_inference(inputs, batch_img_metas)[0]
-
-    def whole_inference(self, inputs: AVInputs, batch_img_metas: List[dict]) -> Tensor:
-        """Mask logits of whole-image inference (MMSeg contract)."""
-        return self.whole_av_inference(inputs, batch_img_metas)[0]
-
-    def slide_inference(self, inputs: AVInputs, batch_img_metas: List[dict]) -> Tensor:
-        """Mask logits of sliding-window inference (MMSeg contract)."""
-        return self.slide_av_inference(inputs, batch_img_metas)[0]
-
-    def inference(self, inputs: AVInputs, batch_img_metas: List[dict]) -> Tensor:
-        """Mask logits of ``test_cfg.mode`` inference (MMSeg contract)."""
-        return self.av_inference(inputs, batch_img_metas)[0]
-
-    def predict(self, inputs: AVInputs, data_samples: OptSampleList = None) -> SampleList:
+    def predict(self, inputs: dict, data_samples: OptSampleList = None) -> SampleList:
         """Predict masks and similarity.
 
         Args:
-            inputs (dict): ``img [B, 3, H, W]`` and ``audio [B, 96, 64]``.
+            inputs (dict): See :meth:`extract_feat`.
             data_samples (list[SegDataSample], optional): With metainfo (``ori_shape``,
                 ``padding_size``, ``flip``...). Without them the prediction keeps the input size.
 
         Returns:
-            list[SegDataSample]: With ``seg_logits``, ``pred_sem_seg`` and, with a similarity
-            head, ``pred_similarity`` (see the module docstring).
+            list[SegDataSample]: See the module docstring.
         """
-        img, _ = self.unpack_inputs(inputs)
-        if data_samples is None:
-            shape = tuple(img.shape[2:])
-            data_samples = [
-                SegDataSample(metainfo=dict(ori_shape=shape, img_shape=shape, pad_shape=shape,
-                                            padding_size=[0, 0, 0, 0]))
-                for _ in range(img.size(0))
-            ]
-        batch_img_metas = [sample.metainfo for sample in data_samples]
-        seg_logits, similarity = self.av_inference(inputs, batch_img_metas)
+        if data_samples is not None:
+            batch_img_metas = [sample.metainfo for sample in data_samples]
+        else:
+            shape = inputs['img'].shape[2:]
+            batch_img_metas = [
+                dict(ori_shape=shape, img_shape=shape, pad_shape=shape,
+                     padding_size=[0, 0, 0, 0])
+            ] * inputs['img'].shape[0]
+        visual, audio = self.extract_feat(inputs)
+        seg_logits = self.decode_head.predict(self.decode_inputs(visual, audio),
+                                              batch_img_metas, self.test_cfg)
+        similarity = None
+        if self.with_similarity_head:
+            similarity = self.similarity_head.predict(visual, audio, mask_logits=seg_logits)
         return self.postprocess_result(seg_logits, data_samples, similarity)
 
     def postprocess_result(self,
                            seg_logits: Tensor,
                            data_samples: OptSampleList = None,
                            similarity: Optional[Tensor] = None) -> SampleList:
-        """Un-pad, un-flip, resize to ``ori_shape``, threshold and (optionally) gate.
+        """MMSeg's post-processing (un-pad, un-flip, resize, sigmoid, threshold), then the
+        similarity and the gate.
 
         Args:
-            seg_logits (Tensor): Mask logits ``[B, 1, H, W]`` at ``pad_shape``.
-            data_samples (list[SegDataSample], optional): Samples to fill; created when None.
+            seg_logits (Tensor): Mask logits ``[B, 1, H, W]``.
+            data_samples (list[SegDataSample], optional): Samples to fill.
             similarity (Tensor, optional): Similarity probabilities ``[B]``.
 
         Returns:
             list[SegDataSample]: The filled samples.
         """
-        batch_size, _, height, width = seg_logits.shape
-        if data_samples is None:
-            data_samples = [
-                SegDataSample(metainfo=dict(ori_shape=(height, width)))
-                for _ in range(batch_size)
-            ]
-        keep = None
-        if similarity is not None:
-            keep = similarity_gate(similarity, self.gate_thr)
+        data_samples = super().postprocess_result(seg_logits, data_samples)
+        keep = similarity_gate(similarity, self.gate_thr) if similarity is not None else None
         for i, sample in enumerate(data_samples):
-            meta = sample.metainfo
-            padding = meta.get('img_padding_size', meta.get('padding_size', [0, 0, 0, 0]))
-            left, right, top, bottom = padding
-            logits = seg_logits[i:i + 1, :, top:height - bottom, left:width - right]
-            if meta.get('flip', False):
-                direction = meta.get('flip_direction', 'horizontal')
-                logits = logits.flip(dims=(3, ) if direction == 'horizontal' else (2, ))
-            logits = resize(logits, size=meta['ori_shape'], mode='bilinear',
-                            align_corners=self.align_corners, warning=False)[0]  # [1, H, W]
-            pred = (logits.sigmoid() > self.decode_head.threshold).long()
+            pred = sample.pred_sem_seg.data.long()
             if similarity is not None:
                 sample.pred_similarity = similarity[i].detach()
-            if self.gate_thr is not None:
-                kept = bool(keep[i])
-                pred = gate_mask(pred, kept)
-                sample.set_metainfo(dict(gate_thr=float(self.gate_thr), gated=not kept))
-            sample.set_data(dict(seg_logits=PixelData(data=logits),
-                                 pred_sem_seg=PixelData(data=pred)))
+                if self.gate_thr is not None:
+                    kept = bool(keep[i])
+                    sample.set_metainfo(dict(gate_thr=self.gate_thr, gated=not kept))
+                    if not kept:
+                        pred = torch.zeros_like(pred)
+            sample.pred_sem_seg.data = pred
         return data_samples
-
-    def _forward(self, inputs: AVInputs, data_samples: OptSampleList = None) -> Tensor:
-        """Tensor mode: mask logits ``[B, 1, h, w]`` at the decode head's resolution
-        (soft-gated with ``soft_gate``)."""
-        if not self.soft_gate:
-            return self.decode_head.forward(self.extract_feat(inputs))
-        visual, audio_emb, fused = self.forward_features(inputs)
-        seg_logits = self.decode_head.forward(fused)
-        return soft_gate_logits(seg_logits, self.similarity_head(
-            visual, audio_emb, seg_logits if self.similarity_needs_mask else None))

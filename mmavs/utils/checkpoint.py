@@ -1,0 +1,120 @@
+# Copyright (c) mmavs contributors. All rights reserved.
+"""Reading checkpoint files safely.
+
+torch (>= 2.6) unpickles checkpoints with ``weights_only=True``: only tensors, containers and
+allow-listed types are rebuilt, so a downloaded file cannot run code. mmavs keeps that default
+everywhere and never changes it for the process. MMEngine's Runner checkpoints hold a few
+data-only types beyond tensors (the message hub's ``HistoryBuffer`` with its numpy arrays);
+:func:`allow_runner_checkpoint_types` adds exactly those to torch's allow-list.
+
+Every local checkpoint read by mmavs, by MMEngine's Runner (``--resume``, ``load_from``), by
+``load_checkpoint`` and by a ``Pretrained`` initialiser goes through :func:`load_checkpoint_file`
+(registered as MMEngine's loader of local paths by :func:`register_safe_local_loader`): a file
+that needs any other type is refused with an error that names the file, the type and the opt-in.
+
+**Opt-in for a trusted legacy file**: ``MMAVS_UNSAFE_LOAD=1`` in the environment (the tools'
+``--unsafe-load`` sets it for their own process) loads with ``weights_only=False``. Full
+unpickling runs whatever code the file contains: use it only for files you made or trust.
+"""
+import os
+import os.path as osp
+import pickle
+import zipfile
+from typing import Any, List, Optional
+
+import numpy as np
+import torch
+
+#: Environment variable of the opt-in (``1``, ``true`` or ``yes``).
+UNSAFE_LOAD_ENV = 'MMAVS_UNSAFE_LOAD'
+
+
+class CheckpointLoadError(RuntimeError):
+    """A checkpoint file is truncated, corrupt or needs unsafe unpickling (the message names
+    it)."""
+
+
+def unsafe_load_enabled() -> bool:
+    """Whether the user opted in to full unpickling (``MMAVS_UNSAFE_LOAD``)."""
+    return os.environ.get(UNSAFE_LOAD_ENV, '').strip().lower() in ('1', 'true', 'yes')
+
+
+def runner_checkpoint_types() -> List[Any]:
+    """The non-tensor types MMEngine Runner checkpoints hold (data only, no code)."""
+    from mmengine.logging import HistoryBuffer
+    types = [HistoryBuffer, np.ndarray, np.dtype]
+    multiarray = getattr(np, '_core', None)
+    multiarray = getattr(multiarray, 'multiarray', None) or np.core.multiarray
+    types += [multiarray._reconstruct, multiarray.scalar]
+    # numpy >= 1.25 pickles dtypes as instances of their classes (numpy.dtypes.Float64DType, ...)
+    dtypes = getattr(np, 'dtypes', None)
+    if dtypes is not None:
+        types += [getattr(dtypes, name) for name in dir(dtypes) if name.endswith('DType')]
+    return types
+
+
+def allow_runner_checkpoint_types() -> None:
+    """Allow-list :func:`runner_checkpoint_types` for torch's weights-only unpickler."""
+    torch.serialization.add_safe_globals(runner_checkpoint_types())
+
+
+def load_checkpoint_file(path: str, map_location: Any = 'cpu',
+                         unsafe: Optional[bool] = None) -> Any:
+    """``torch.load`` a local file, weights-only unless the user opted in.
+
+    Args:
+        path (str): The checkpoint file.
+        map_location: As for ``torch.load``. Defaults to ``'cpu'``.
+        unsafe (bool, optional): Full unpickling; None (default) reads ``MMAVS_UNSAFE_LOAD``.
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+        CheckpointLoadError: The file is truncated or corrupt, or holds a type outside the
+            allow-list; the message names the file and, for the latter, the opt-in.
+    """
+    path = str(path)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'checkpoint not found: {path}')
+    unsafe = unsafe_load_enabled() if unsafe is None else unsafe
+    try:
+        return torch.load(path, map_location=map_location, weights_only=not unsafe)
+    except pickle.UnpicklingError as exc:
+        if unsafe or 'weights_only' not in str(exc).lower().replace(' ', '_'):
+            raise CheckpointLoadError(f'cannot read the checkpoint {path}: {exc}') from None
+        first = str(exc).strip().splitlines()[0]
+        raise CheckpointLoadError(
+            f'refused to load {path}: it holds objects outside the types a checkpoint needs '
+            f'({first}). Loading them would run code from the file. If you made the file or '
+            f'trust its source, set {UNSAFE_LOAD_ENV}=1 (or pass --unsafe-load to the mmavs '
+            'tools).') from None
+    except (EOFError, zipfile.BadZipFile, RuntimeError, OSError) as exc:
+        raise CheckpointLoadError(f'cannot read the checkpoint {path} (truncated or not a '
+                                  f'checkpoint?): {type(exc).__name__}: {exc}') from None
+
+
+def read_checkpoint_meta(path: str) -> dict:
+    """The ``meta`` dict of a checkpoint file (empty when it has none)."""
+    ckpt = load_checkpoint_file(path)
+    meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
+    return dict(meta) if isinstance(meta, dict) else {}
+
+
+def read_gate_thr(path: str) -> Optional[float]:
+    """The calibrated gate threshold ``meta['gate_thr']`` of a checkpoint, or None."""
+    value = read_checkpoint_meta(path).get('gate_thr')
+    return None if value is None else float(value)
+
+
+def register_safe_local_loader() -> None:
+    """Make MMEngine read local checkpoint paths with :func:`load_checkpoint_file`.
+
+    Covers the Runner (``--resume``, ``load_from``), ``mmengine.runner.load_checkpoint`` and
+    ``Pretrained`` initialisers (which all go through ``CheckpointLoader``); remote schemes
+    (``http://``, ``s3://``...) are untouched.
+    """
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    @CheckpointLoader.register_scheme(prefixes='', force=True)
+    def load_from_local(filename: str, map_location: Any) -> Any:
+        filename = osp.expanduser(filename)
+        return load_checkpoint_file(filename, map_location=map_location)
