@@ -10,7 +10,7 @@ per-variant medians, the time ratio AV / visual (goal <= 1.25) and the peak resi
 
 Usage::
 
-    python benchmarks/bench_model.py --config configs/_base_/models/avs_tiny_cpu.py \
+    python benchmarks/bench_model.py --config configs/_base_/models/tpavi_mit-tiny.py \
         --batch 8 --size 224 --iters 10 --warmup 3 --rounds 2
 """
 import argparse
@@ -27,7 +27,7 @@ VARIANTS = ('av', 'visual')
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--config', default='configs/_base_/models/avs_tiny_cpu.py',
+    parser.add_argument('--config', default='configs/_base_/models/tpavi_mit-tiny.py',
                         help='model config (a file with `model = dict(type="AVSegmentor", ...)`)')
     parser.add_argument('--batch', type=int, default=8, help='frames per step')
     parser.add_argument('--size', type=int, default=224, help='square input side (pixels)')

@@ -125,7 +125,7 @@ def model_rows(size: dict, threads: int) -> List[Dict]:
     """AV train step vs. visual-only train step (bench_model.py's subprocess workers)."""
     bench = load_bench('bench_model')
     args = bench.parse_args([
-        '--config', str(REPO_ROOT / 'configs/_base_/models/avs_tiny_cpu.py'),
+        '--config', str(REPO_ROOT / 'configs/_base_/models/tpavi_mit-tiny.py'),
         '--batch', str(size['model_batch']), '--size', str(size['model_size']),
         '--iters', str(size['model_iters']), '--warmup', str(size['model_warmup']),
         '--threads', str(threads)

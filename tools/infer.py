@@ -30,10 +30,11 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 import mmavs  # noqa: F401  (environment fixes + registration; before mmengine builds anything)
-from mmavs.apis import (inference_avs, init_avs_model, is_silent, list_frame_files,
-                        probe_audio_track, pyav_available, read_frame, read_video_audio,
-                        read_video_frames)
-from mmavs.audio import AudioLoadError, load_audio
+from mmavs.apis import inference_model, init_model
+from mmavs.audio import AudioLoadError, is_silent, load_audio
+from mmavs.utils.image import read_frame
+from mmavs.utils.video import (list_frame_files, probe_audio_track, pyav_available,
+                               read_video_audio, read_video_frames)
 from mmavs.visualization import overlay_mask
 
 
@@ -200,8 +201,8 @@ def main(argv=None) -> List[dict]:
     try:
         frames, times, names = load_frames(args)
         wave, sr, audio_desc = load_sound(args)
-        model = init_avs_model(args.config, args.checkpoint, args.device, args.gate_thr)
-        results = inference_avs(model, frames, wave, sample_rate=sr, frame_times=times,
+        model = init_model(args.config, args.checkpoint, args.device, args.gate_thr)
+        results = inference_model(model, frames, wave, sample_rate=sr, frame_times=times,
                                 batch_size=args.batch_size)
     except (FileNotFoundError, ValueError, AudioLoadError) as exc:
         print(f'error: {exc}', file=sys.stderr)

@@ -17,7 +17,8 @@ import os
 import os.path as osp
 
 import mmavs  # noqa: F401  (environment fixes + registration; before mmengine builds anything)
-from mmavs.apis import read_gate_thr
+from mmavs.utils.checkpoint import UNSAFE_LOAD_ENV, read_checkpoint_meta
+from mmavs.utils.gate import resolve_gate_thr
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
@@ -42,6 +43,10 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the config, key=value pairs')
+    parser.add_argument(
+        '--unsafe-load', action='store_true',
+        help=f'load a trusted legacy checkpoint with full unpickling (sets {UNSAFE_LOAD_ENV}=1; '
+        'runs any code the file contains: only for files you made or trust)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -69,11 +74,11 @@ def build_config(args) -> Config:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
-    gate_thr = args.gate_thr
-    if gate_thr is None:  # a threshold calibrated by tools/analysis_tools/calibrate_gate.py
-        gate_thr = read_gate_thr(args.checkpoint)
-        if gate_thr is not None:
-            print(f'gating with the calibrated threshold {gate_thr} of {args.checkpoint}')
+    # --gate-thr > the threshold calibrated into the checkpoint's meta > model.gate_thr
+    meta = read_checkpoint_meta(args.checkpoint)
+    gate_thr = resolve_gate_thr(args.gate_thr, meta, cfg.model.get('gate_thr'), args.checkpoint)
+    if args.gate_thr is None and meta.get('gate_thr') is not None:
+        print(f'gating with the calibrated threshold {gate_thr} of {args.checkpoint}')
     if gate_thr is not None:
         if cfg.model.get('similarity_head') is None:
             raise SystemExit(f'--gate-thr: the model of {args.config} has no similarity head, '
@@ -107,6 +112,8 @@ def build_config(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.unsafe_load:
+        os.environ[UNSAFE_LOAD_ENV] = '1'
     cfg = build_config(args)
     if 'runner_type' in cfg:
         runner = RUNNERS.build(cfg)

@@ -3,7 +3,7 @@
 
 Examples::
 
-    python tools/train.py configs/synth/robust_synth_s4.py --work-dir work_dirs/robust
+    python tools/train.py configs/tpavi/tpavi-robust_mit-tiny_1xb16-60e_synthavs-robust-s4-112x112.py --work-dir work_dirs/robust
     python tools/train.py CONFIG --resume                  # resume from the last checkpoint
     python tools/train.py CONFIG --resume work_dirs/x/epoch_3.pth
     python tools/train.py CONFIG --cfg-options train_cfg.max_epochs=2 randomness.seed=1
@@ -14,10 +14,11 @@ import os
 import os.path as osp
 
 import mmavs  # noqa: F401  (environment fixes + registration; before mmengine builds anything)
+from mmavs.utils.checkpoint import UNSAFE_LOAD_ENV
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.runner import Runner, find_latest_checkpoint
 
 
 def parse_args(argv=None):
@@ -38,6 +39,10 @@ def parse_args(argv=None):
         'train_cfg.max_epochs=2 "model.gate_thr=0.5"')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
+    parser.add_argument(
+        '--unsafe-load', action='store_true',
+        help=f'load trusted legacy checkpoints with full unpickling (sets {UNSAFE_LOAD_ENV}=1; '
+        'runs any code the file contains: only for files you made or trust)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
@@ -65,9 +70,15 @@ def build_config(args) -> Config:
         else:
             print_log('--amp ignored: mixed precision needs a CUDA device', logger='current')
     if args.resume == 'auto':
+        if find_latest_checkpoint(cfg.work_dir) is None:
+            raise SystemExit(f'--resume: no checkpoint to resume from in {cfg.work_dir} (no '
+                             "'last_checkpoint' file); check --work-dir, or start a new training "
+                             'without --resume')
         cfg.resume = True
         cfg.load_from = None
     elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            raise SystemExit(f'--resume: checkpoint not found: {args.resume}')
         cfg.resume = True
         cfg.load_from = args.resume
     return cfg
@@ -84,7 +95,10 @@ def run(cfg: Config) -> None:
 
 
 def main(argv=None):
-    run(build_config(parse_args(argv)))
+    args = parse_args(argv)
+    if args.unsafe_load:
+        os.environ[UNSAFE_LOAD_ENV] = '1'
+    run(build_config(args))
 
 
 def _shutdown_distributed() -> None:

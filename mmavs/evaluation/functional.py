@@ -265,8 +265,13 @@ def frame_statistics(logits: Tensor,
     chunks = []
     for i in range(0, logits.shape[0], chunk_size):
         chunk = logits[i:i + chunk_size].flatten(1)
-        # float32 probabilities (a copy: the counter works in place)
-        prob = chunk.to(torch.float32, copy=True) if probabilities else chunk.float().sigmoid()
+        if probabilities:  # a float32 copy: the counter works in place
+            prob = chunk.to(torch.float32, copy=True)
+            if prob.numel() and bool(prob.min() < 0):
+                raise ValueError('expected probabilities in [0, 1] (probabilities=True), found '
+                                 f'{float(prob.min())}; pass logits with probabilities=False')
+        else:
+            prob = chunk.float().sigmoid()
         chunks.append(count(prob, None if gt is None else gt[i:i + chunk_size]))
     if not chunks:
         return empty_statistics(num_thresholds, device=logits.device)

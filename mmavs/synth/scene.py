@@ -28,13 +28,13 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from ..datasets.negatives import is_valid_donor
+from ..datasets.robust.donors import is_valid_donor
+from ..utils.constants import FRAMES_PER_CLIP
 from .catalog import CATEGORIES, CATEGORY_LOOKS
 from .render import (ObjectPose, compose_frame, finish_frame, masks_from_labels,
                      render_background, sample_appearance)
 from .sounds import synthesize_clip_audio
 
-NUM_FRAMES = 5
 #: Probability that the S4 sounding object is the salient one.
 S4_SALIENT_PROB = 0.96
 
@@ -122,7 +122,7 @@ def distractor_pool(category: str) -> List[str]:
     """Categories that may appear as silent distractors beside a sounding ``category`` (S4).
 
     Those that can never donate off-screen audio to ``category`` under the AVSBench-Robust group
-    rule (:func:`mmavs.datasets.negatives.is_valid_donor`): the other categories of its coarse
+    rule (:func:`mmavs.datasets.robust.donors.is_valid_donor`): the other categories of its coarse
     group and of the excluded groups (music: music, human; human: human, music; animal: animal,
     human; device: device).
     """
@@ -134,7 +134,7 @@ def _distractor_categories(rng: np.random.Generator, category: str, k: int) -> L
 
 
 def sample_s4_objects(category: str, rng: np.random.Generator, size: int,
-                      num_frames: int = NUM_FRAMES) -> List[ObjectTrack]:
+                      num_frames: int = FRAMES_PER_CLIP) -> List[ObjectTrack]:
     """Objects of an S4-like clip whose sounding object has ``category`` (painting order)."""
     n_distractors = int(rng.choice([0, 1, 2], p=[0.4, 0.4, 0.2]))
     salient_is_sounding = rng.random() < S4_SALIENT_PROB or n_distractors == 0
@@ -155,7 +155,7 @@ def sample_s4_objects(category: str, rng: np.random.Generator, size: int,
 
 
 def sample_ms3_objects(rng: np.random.Generator, size: int,
-                       num_frames: int = NUM_FRAMES) -> List[ObjectTrack]:
+                       num_frames: int = FRAMES_PER_CLIP) -> List[ObjectTrack]:
     """Objects of an MS3-like clip: 2-3 distinct categories, 1-2 of them sounding."""
     n_objects = int(rng.integers(2, 4))
     n_sounding = min(int(rng.integers(1, 3)), n_objects)

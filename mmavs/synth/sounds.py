@@ -31,7 +31,8 @@ from typing import Callable, Dict, Sequence
 import numpy as np
 from scipy import signal
 
-SAMPLE_RATE = 16000
+from ..utils.constants import SAMPLE_RATE
+
 DURATION_S = 5.0
 _NYQ_GUARD = 7600.0  # partials above this (Hz) are dropped (VGGish mel tops out at 7.5 kHz)
 
@@ -439,11 +440,6 @@ SOUND_FUNCTIONS: Dict[str, Callable[[np.random.Generator, int, int], np.ndarray]
 
 # ----------------------------------------------------------------------------------------------
 # clip level
-
-def rms_dbfs(x: np.ndarray) -> float:
-    """RMS level of ``x`` in dB relative to full scale (1.0)."""
-    return float(20 * np.log10(np.sqrt(np.mean(np.square(x))) + 1e-12))
-
 
 def pink_noise(n: int, rng: np.random.Generator) -> np.ndarray:
     """Unit-RMS pink (1/f power) noise of ``n`` samples, shaped in the frequency domain."""

@@ -35,8 +35,9 @@ import soundfile as sf
 
 from mmavs.datasets.layout import MS3_DIR, S4_DIR, SPLITS, MS3Layout, S4Layout
 from .catalog import CATEGORIES
-from .scene import NUM_FRAMES, render_clip, sample_ms3_objects, sample_s4_objects
-from .sounds import SAMPLE_RATE
+from mmavs.utils.constants import FRAMES_PER_CLIP, SAMPLE_RATE
+
+from .scene import render_clip, sample_ms3_objects, sample_s4_objects
 
 #: Version of the generator's output; bump whenever the same arguments would give other files.
 SYNTH_VERSION = '1.4.0'
@@ -122,14 +123,14 @@ def mask_frames(task: VideoTask) -> List[int]:
     """Frames with a mask file: S4 train annotates only the first frame, like AVSBench."""
     if task.subset == 's4' and task.split == 'train':
         return [0]
-    return list(range(NUM_FRAMES))
+    return list(range(FRAMES_PER_CLIP))
 
 
 def video_files(root: str, task: VideoTask) -> List[str]:
     """Every path that :func:`write_video` writes for ``task``."""
     lay = _layout(root, task.subset)
     args = (task.split, task.category, task.name)
-    paths = [lay.frame(*args, f) for f in range(NUM_FRAMES)]
+    paths = [lay.frame(*args, f) for f in range(FRAMES_PER_CLIP)]
     paths += [lay.mask(*args, f) for f in mask_frames(task)]
     paths.append(lay.wav(*args))
     return paths
@@ -169,7 +170,7 @@ def write_video(root: str, cfg: SynthAVSConfig, task: VideoTask) -> None:
     clip = render_clip(objects, rng, cfg.size, mask_frames=frames_with_masks)
     lay = _layout(root, task.subset)
     args = (task.split, task.category, task.name)
-    for f in range(NUM_FRAMES):
+    for f in range(FRAMES_PER_CLIP):
         atomic_write_bytes(lay.frame(*args, f), _png_bytes(clip.frames[f][..., ::-1]))
     for f in frames_with_masks:
         atomic_write_bytes(lay.mask(*args, f), _png_bytes(clip.masks[f]))

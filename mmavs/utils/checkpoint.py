@@ -39,10 +39,25 @@ def unsafe_load_enabled() -> bool:
     return os.environ.get(UNSAFE_LOAD_ENV, '').strip().lower() in ('1', 'true', 'yes')
 
 
-def runner_checkpoint_types() -> List[Any]:
-    """The non-tensor types MMEngine Runner checkpoints hold (data only, no code)."""
+def _history_buffer_method(obj: Any, name: str) -> Any:
+    """``getattr`` as a checkpoint may use it: a ``HistoryBuffer`` pickles its statistics
+    methods (``HistoryBuffer.mean``, ...) by name; nothing else may be looked up."""
     from mmengine.logging import HistoryBuffer
-    types = [HistoryBuffer, np.ndarray, np.dtype]
+    if obj is HistoryBuffer and isinstance(name, str) and not name.startswith('_') and callable(
+            getattr(HistoryBuffer, name, None)):
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(f'a checkpoint may only look up HistoryBuffer methods, found '
+                                 f'getattr({obj!r}, {name!r})')
+
+
+def runner_checkpoint_types() -> List[Any]:
+    """The non-tensor types MMEngine Runner checkpoints hold (data only, no code).
+
+    ``builtins.getattr`` is mapped to :func:`_history_buffer_method`, which resolves nothing
+    but ``HistoryBuffer``'s public methods.
+    """
+    from mmengine.logging import HistoryBuffer
+    types = [HistoryBuffer, np.ndarray, np.dtype, (_history_buffer_method, 'builtins.getattr')]
     multiarray = getattr(np, '_core', None)
     multiarray = getattr(multiarray, 'multiarray', None) or np.core.multiarray
     types += [multiarray._reconstruct, multiarray.scalar]

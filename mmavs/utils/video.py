@@ -23,7 +23,7 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-from ..utils.image import read_frame  # noqa: F401  (part of this module's API)
+from .image import read_frame  # noqa: F401  (part of this module's API)
 
 #: File extensions read as frames from a folder (lower case).
 FRAME_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif', '.tiff')

@@ -2,7 +2,7 @@
 """Fixtures of the API tests: the tiny CPU model (random weights) and its checkpoint."""
 import pytest
 import torch
-from apis_helpers import CONFIG
+from mmavs_testing.apis import CONFIG
 
 
 @pytest.fixture(autouse=True)
@@ -13,9 +13,9 @@ def _single_thread(one_torch_thread):
 @pytest.fixture(scope='module')
 def tiny_checkpoint(tmp_path_factory):
     """A checkpoint of the randomly initialised tiny model (seeded), without gate meta."""
-    from mmavs.apis import init_avs_model
+    from mmavs.apis import init_model
     torch.manual_seed(0)
-    model = init_avs_model(CONFIG)
+    model = init_model(CONFIG)
     path = tmp_path_factory.mktemp('apis_ckpt') / 'tiny.pth'
     torch.save(dict(state_dict=model.state_dict(), meta=dict(epoch=0)), path)
     return path
@@ -23,5 +23,5 @@ def tiny_checkpoint(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def tiny_model(tiny_checkpoint):
-    from mmavs.apis import init_avs_model
-    return init_avs_model(CONFIG, str(tiny_checkpoint))
+    from mmavs.apis import init_model
+    return init_model(CONFIG, str(tiny_checkpoint))

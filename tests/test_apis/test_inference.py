@@ -6,11 +6,12 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from apis_helpers import CONFIG
+from mmavs_testing.apis import CONFIG
 from mmengine.config import Config
 
-from mmavs.apis import (example_indices, frame_audio_examples, frame_clip_examples,
-                        inference_avs, inference_pipeline_cfg, init_avs_model, read_gate_thr)
+from mmavs.apis import inference_model, inference_pipeline_cfg, init_model
+from mmavs.audio import example_indices, frame_audio_examples, frame_clip_examples
+from mmavs.utils.checkpoint import load_checkpoint_file, read_gate_thr
 from mmavs.audio import waveform_to_examples
 
 SR = 16000
@@ -96,41 +97,41 @@ def test_inference_pipeline_unwraps_the_robust_dataset_and_drops_file_transforms
 
 # ---------------------------------------------------------------------------- model loading
 def test_gate_threshold_precedence(tmp_path, tiny_checkpoint):
-    ckpt = torch.load(tiny_checkpoint, weights_only=False)
+    ckpt = load_checkpoint_file(tiny_checkpoint)
     ckpt['meta']['gate_thr'] = 0.37
     path = tmp_path / 'gated.pth'
     torch.save(ckpt, path)
     assert read_gate_thr(str(path)) == pytest.approx(0.37)
     assert read_gate_thr(str(tiny_checkpoint)) is None
-    assert init_avs_model(CONFIG, str(tiny_checkpoint)).gate_thr is None
-    assert init_avs_model(CONFIG, str(path)).gate_thr == pytest.approx(0.37)
-    assert init_avs_model(CONFIG, str(path), gate_thr=0.8).gate_thr == pytest.approx(0.8)
-    model = init_avs_model(CONFIG, str(tiny_checkpoint), cfg_options={'model.gate_thr': 0.6})
+    assert init_model(CONFIG, str(tiny_checkpoint)).gate_thr is None
+    assert init_model(CONFIG, str(path)).gate_thr == pytest.approx(0.37)
+    assert init_model(CONFIG, str(path), gate_thr=0.8).gate_thr == pytest.approx(0.8)
+    model = init_model(CONFIG, str(tiny_checkpoint), cfg_options={'model.gate_thr': 0.6})
     assert model.gate_thr == pytest.approx(0.6)
 
 
 def test_gate_threshold_needs_a_similarity_head(tiny_checkpoint):
     with pytest.raises(ValueError, match='similarity head'):
-        init_avs_model(CONFIG, gate_thr=0.5, cfg_options={'model.similarity_head': None})
+        init_model(CONFIG, gate_thr=0.5, cfg_options={'model.similarity_head': None})
     with pytest.raises(ValueError, match=r'\[0, 1\]'):
-        init_avs_model(CONFIG, gate_thr=1.5)
+        init_model(CONFIG, gate_thr=1.5)
 
 
 def test_mismatched_or_missing_checkpoint_names_the_file(tmp_path, tiny_checkpoint):
-    state = torch.load(tiny_checkpoint, weights_only=False)['state_dict']
+    state = load_checkpoint_file(tiny_checkpoint)['state_dict']
     state.pop(next(iter(state)))
     path = tmp_path / 'broken.pth'
     torch.save(dict(state_dict=state), path)
     with pytest.raises(ValueError, match='broken.pth'):
-        init_avs_model(CONFIG, str(path))
+        init_model(CONFIG, str(path))
     with pytest.raises(FileNotFoundError, match='nothere.pth'):
-        init_avs_model(CONFIG, str(tmp_path / 'nothere.pth'))
+        init_model(CONFIG, str(tmp_path / 'nothere.pth'))
 
 
 def test_checkpoint_weights_are_loaded(tiny_checkpoint):
     torch.manual_seed(123)  # a different random init
-    model = init_avs_model(CONFIG, str(tiny_checkpoint))
-    state = torch.load(tiny_checkpoint, weights_only=False)['state_dict']
+    model = init_model(CONFIG, str(tiny_checkpoint))
+    state = load_checkpoint_file(tiny_checkpoint)['state_dict']
     for key, value in model.state_dict().items():
         assert torch.equal(value, state[key]), key
 
@@ -138,15 +139,14 @@ def test_checkpoint_weights_are_loaded(tiny_checkpoint):
 # ---------------------------------------------------------------------------- inference
 def test_predictions_have_each_frames_original_size(tiny_model):
     frames = _frames([(48, 64), (40, 40), (90, 30)])
-    results = inference_avs(tiny_model, frames, None)
+    results = inference_model(tiny_model, frames, None)
     assert len(results) == 3
     for frame, result in zip(frames, results):
         size = frame.shape[:2]
         assert tuple(result.seg_logits.data.shape) == (1, ) + size
         assert tuple(result.pred_sem_seg.data.shape) == (1, ) + size
         assert 0.0 <= float(result.pred_similarity) <= 1.0
-        assert torch.equal(result.pred_sem_seg.data,
-                           (result.seg_logits.data.sigmoid() > 0.5).long())
+        assert torch.equal(result.pred_sem_seg.data, (result.seg_logits.data > 0.5).long())
 
 
 def test_paths_and_arrays_give_the_same_prediction_whatever_the_batch(tmp_path, tiny_model):
@@ -156,8 +156,8 @@ def test_paths_and_arrays_give_the_same_prediction_whatever_the_batch(tmp_path, 
         paths.append(str(tmp_path / f'f{i}.png'))
         cv2.imwrite(paths[-1], frame)
     wave = np.random.default_rng(5).uniform(-0.2, 0.2, 3 * SR).astype(np.float32)
-    a = inference_avs(tiny_model, frames, wave, sample_rate=SR, batch_size=8)
-    b = inference_avs(tiny_model, paths, wave, sample_rate=SR, batch_size=1)
+    a = inference_model(tiny_model, frames, wave, sample_rate=SR, batch_size=8)
+    b = inference_model(tiny_model, paths, wave, sample_rate=SR, batch_size=1)
     for x, y in zip(a, b):
         assert torch.allclose(x.seg_logits.data, y.seg_logits.data, atol=1e-5)
         assert torch.allclose(x.pred_similarity, y.pred_similarity, atol=1e-6)
@@ -167,9 +167,9 @@ def test_paths_and_arrays_give_the_same_prediction_whatever_the_batch(tmp_path, 
 def test_audio_changes_the_similarity_and_silence_equals_no_audio(tiny_model):
     frames = _frames([(64, 64)] * 2, seed=6)
     loud = np.random.default_rng(7).normal(0, 0.3, 2 * SR).clip(-1, 1).astype(np.float32)
-    with_audio = inference_avs(tiny_model, frames, loud, sample_rate=SR)
-    silent = inference_avs(tiny_model, frames, None)
-    zeros = inference_avs(tiny_model, frames, np.zeros(2 * SR, np.float32), sample_rate=SR)
+    with_audio = inference_model(tiny_model, frames, loud, sample_rate=SR)
+    silent = inference_model(tiny_model, frames, None)
+    zeros = inference_model(tiny_model, frames, np.zeros(2 * SR, np.float32), sample_rate=SR)
     assert not torch.allclose(with_audio[0].pred_similarity, silent[0].pred_similarity)
     for s, z in zip(silent, zeros):
         assert torch.equal(s.seg_logits.data, z.seg_logits.data)
@@ -177,8 +177,8 @@ def test_audio_changes_the_similarity_and_silence_equals_no_audio(tiny_model):
 
 def test_gating_empties_masks_but_never_the_logits(tiny_checkpoint):
     frames = _frames([(64, 64)] * 2, seed=8)
-    free = inference_avs(init_avs_model(CONFIG, str(tiny_checkpoint)), frames, None)
-    gated = inference_avs(init_avs_model(CONFIG, str(tiny_checkpoint), gate_thr=1.0), frames,
+    free = inference_model(init_model(CONFIG, str(tiny_checkpoint)), frames, None)
+    gated = inference_model(init_model(CONFIG, str(tiny_checkpoint), gate_thr=1.0), frames,
                           None)
     for f, g in zip(free, gated):
         assert torch.equal(f.seg_logits.data, g.seg_logits.data)
@@ -190,20 +190,17 @@ def test_bad_frames_are_reported(tmp_path, tiny_model):
     bad = tmp_path / 'broken.png'
     bad.write_bytes(b'not a png')
     with pytest.raises(ValueError, match='broken.png'):
-        inference_avs(tiny_model, [str(bad)], None)
+        inference_model(tiny_model, [str(bad)], None)
     with pytest.raises(ValueError, match='uint8'):
-        inference_avs(tiny_model, [np.zeros((8, 8, 3), np.float32)], None)
+        inference_model(tiny_model, [np.zeros((8, 8, 3), np.float32)], None)
     with pytest.raises(ValueError, match='one time per frame'):
-        inference_avs(tiny_model, _frames([(8, 8)]), None, frame_times=[0, 1])
+        inference_model(tiny_model, _frames([(8, 8)]), None, frame_times=[0, 1])
 
 
 def test_clip_level_model_hears_the_whole_clip(tiny_checkpoint):
-    def model_with(fusion='clip', similarity='clip'):
-        # average pooling: with the shipped mask pooling the similarity also follows the
-        # decoder's mask, i.e. the fusion's (here frame-level) audio
-        model = init_avs_model(CONFIG, str(tiny_checkpoint), cfg_options={
-            'model.fusion_audio': fusion, 'model.similarity_audio': similarity,
-            'model.similarity_head.pooling': 'avg'})
+    def model_with(level):
+        model = init_model(CONFIG, str(tiny_checkpoint),
+                           cfg_options={'model.audio_level': level})
         torch.manual_seed(0)  # TPAVI starts as an identity (zero residual): let the audio in
         with torch.no_grad():
             for param in model.fusion.parameters():
@@ -215,17 +212,13 @@ def test_clip_level_model_hears_the_whole_clip(tiny_checkpoint):
     times = [0, 4]  # the same picture at the first and the last second
 
     def run(model):
-        return inference_avs(model, [frame, frame], wave, sample_rate=SR, frame_times=times)
+        return inference_model(model, [frame, frame], wave, sample_rate=SR, frame_times=times)
 
-    clip_sim, frame_sim = run(model_with('frame', 'clip')), run(model_with('frame', 'frame'))
-    # one clip, one picture: one clip-level score; the frame-level scores differ by second
-    assert clip_sim[0].pred_similarity.item() == pytest.approx(
-        clip_sim[1].pred_similarity.item(), abs=1e-6)
-    assert frame_sim[0].pred_similarity.item() != pytest.approx(
-        frame_sim[1].pred_similarity.item(), abs=1e-6)
-    for c, f in zip(clip_sim, frame_sim):  # frame-level fusion: the masks hear their own second
-        assert torch.allclose(c.seg_logits.data, f.seg_logits.data, atol=1e-5)
-    assert not torch.allclose(clip_sim[0].seg_logits.data, clip_sim[1].seg_logits.data)
-    # clip-level fusion too (the shipped S4 config): both seconds give the same mask
-    both = run(model_with())
-    assert torch.allclose(both[0].seg_logits.data, both[1].seg_logits.data, atol=1e-5)
+    clip, frame_level = run(model_with('clip')), run(model_with('frame'))
+    # one clip, one picture: one clip-level mask and score; frame-level ones differ by second
+    assert torch.allclose(clip[0].seg_logits.data, clip[1].seg_logits.data, atol=1e-6)
+    assert clip[0].pred_similarity.item() == pytest.approx(clip[1].pred_similarity.item(),
+                                                           abs=1e-6)
+    assert not torch.allclose(frame_level[0].seg_logits.data, frame_level[1].seg_logits.data)
+    assert frame_level[0].pred_similarity.item() != pytest.approx(
+        frame_level[1].pred_similarity.item(), abs=1e-6)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from mmavs.evaluation import functional as F
-from avsbench_reference import reference_fmeasure, reference_mask_iou
+from mmavs_testing.avsbench_reference import reference_fmeasure, reference_mask_iou
 
 SURE = 20.0  # a logit whose sigmoid is 1.0 in float32 (> 0.5 at every threshold but none)
 

@@ -36,7 +36,7 @@ def _frames(num_per_condition=10, size=12, seed=0, conditions=CONDITIONS):
 
 def _sample(cond, logits, gt, sim=None, as_dict=True, gate_thr=None):
     s = SegDataSample(metainfo=dict(condition=cond, img_path=f'{cond}.png'))
-    s.seg_logits = PixelData(data=logits[None])
+    s.seg_logits = PixelData(data=logits[None].sigmoid())  # MMSeg: probabilities (1 channel)
     s.gt_sem_seg = PixelData(data=gt[None])
     if sim is not None:
         s.pred_similarity = sim
@@ -152,14 +152,14 @@ def test_any_condition_name_and_missing_negative_gt():
     metric = RobustAVSMetric()
     logits = torch.full((1, 4, 4), -5.0)
     logits[0, 0, 0] = 5.0
-    sample = {'seg_logits': {'data': logits}, 'condition': 'unseen_airplane'}
+    sample = {'seg_logits': {'data': logits.sigmoid()}, 'condition': 'unseen_airplane'}
     metric.process({}, [sample])
     out = metric.compute_metrics(metric.results)
     assert out['unseen_airplane/FPR'] == pytest.approx(1 / 16)
     assert out['G-FPR'] == pytest.approx(1 / 16)
     assert 'G-mIoU' not in out  # no positive condition
     with pytest.raises(KeyError, match='gt_sem_seg'):
-        metric.process({}, [{'seg_logits': {'data': logits}, 'img_path': 'a.png'}])
+        metric.process({}, [{'seg_logits': {'data': logits.sigmoid()}, 'img_path': 'a.png'}])
 
 
 def test_mismatched_sizes_name_the_frame():

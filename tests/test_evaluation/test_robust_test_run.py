@@ -18,11 +18,12 @@ CONDITIONS = ('positive', 'silence', 'noise')
 
 
 class _LogitsAsInputModel(BaseModel):
-    """Returns its input as the mask logits, like AVSegmentor.predict fills its samples."""
+    """Takes its input as the mask logits and fills the samples as AVSegmentor.predict does
+    (``seg_logits``: the sigmoid probabilities of a single-channel head)."""
 
     def forward(self, inputs, data_samples=None, mode='predict'):
         for logits, sample in zip(inputs, data_samples):
-            sample.seg_logits = PixelData(data=logits)
+            sample.seg_logits = PixelData(data=logits.sigmoid())
             sample.pred_sem_seg = PixelData(data=(logits.sigmoid() > 0.5).long())
             sample.pred_similarity = torch.tensor(0.8 if sample.condition == 'positive' else 0.3)
         return data_samples

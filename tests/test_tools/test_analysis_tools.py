@@ -6,9 +6,10 @@ import math
 
 import pytest
 import torch
-from cli_helpers import REPO, load_tool, run_tool, write_tiny_config
+from mmavs_testing.cli import REPO, load_tool, run_tool, write_tiny_config
 
-from mmavs.apis import init_avs_model, read_gate_thr
+from mmavs.apis import init_model
+from mmavs.utils.checkpoint import load_checkpoint_file, read_gate_thr
 
 
 
@@ -21,7 +22,7 @@ def tiny_run(tiny_synth_root, tmp_path_factory):
     root = tmp_path_factory.mktemp('analysis')
     cfg = write_tiny_config(root / 'tiny.py', tiny_synth_root)
     torch.manual_seed(0)
-    model = init_avs_model(cfg)
+    model = init_model(cfg)
     ckpt = root / 'epoch_0.pth'
     torch.save(dict(state_dict=model.state_dict(), meta=dict(epoch=0)), ckpt)
     return cfg, ckpt
@@ -53,9 +54,9 @@ def test_calibrate_gate_writes_plot_threshold_and_checkpoint(tmp_path, capsys, t
     assert f'picks {spread["p5"]:g}-{spread["p95"]:g} (5-95 %)' in printed
     # The copied checkpoint carries the threshold and the same weights.
     assert read_gate_thr(str(out_ckpt)) == pytest.approx(thr)
-    assert init_avs_model(cfg, str(out_ckpt)).gate_thr == pytest.approx(thr)
-    src = torch.load(ckpt, weights_only=False)['state_dict']
-    dst = torch.load(out_ckpt, weights_only=False)
+    assert init_model(cfg, str(out_ckpt)).gate_thr == pytest.approx(thr)
+    src = load_checkpoint_file(ckpt)['state_dict']
+    dst = load_checkpoint_file(out_ckpt)
     assert dst['meta']['epoch'] == 0
     assert all(torch.equal(src[k], dst['state_dict'][k]) for k in src)
 

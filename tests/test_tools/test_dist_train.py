@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import torch
-from cli_helpers import REPO, write_tiny_config
+from mmavs_testing.cli import REPO, write_tiny_config
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint

@@ -6,10 +6,10 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from cli_helpers import REPO, load_tool, run_tool
+from mmavs_testing.cli import REPO, load_tool, run_tool
 from PIL import Image
 
-CONFIG = REPO / 'configs' / 'synth' / 'robust_synth_s4.py'
+CONFIG = REPO / 'configs' / 'tpavi' / 'tpavi-robust_mit-tiny_1xb16-60e_synthavs-robust-s4-112x112.py'
 S4 = 'Single-source/s4_data'
 
 
@@ -25,9 +25,9 @@ def infer_tool():
 @pytest.fixture(scope='module')
 def checkpoints(tmp_path_factory):
     """Random tiny-model checkpoints: without gate meta, and with ``meta['gate_thr'] = 1``."""
-    from mmavs.apis import init_avs_model
+    from mmavs.apis import init_model
     torch.manual_seed(0)
-    state = init_avs_model(CONFIG).state_dict()
+    state = init_model(CONFIG).state_dict()
     root = tmp_path_factory.mktemp('infer_ckpt')
     plain, gated = root / 'plain.pth', root / 'gated.pth'
     torch.save(dict(state_dict=state, meta=dict(epoch=0)), plain)

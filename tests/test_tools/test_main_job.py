@@ -6,13 +6,13 @@ import os
 
 from mmengine.config import Config
 
-from cli_helpers import REPO, load_tool, run_tool
+from mmavs_testing.cli import REPO, load_tool, run_tool
 
 
 def test_epochs_override_rescales_the_schedule():
     """--epochs N trains N epochs with the schedule's shape: the cosine ends at epoch N."""
-    main_job = load_tool('tools/main_job.py')
-    cfg = Config.fromfile(str(REPO / 'configs/synth/robust_synth_s4.py'))
+    main_job = load_tool('tools/reproduce/main_job.py')
+    cfg = Config.fromfile(str(REPO / 'configs/tpavi/tpavi-robust_mit-tiny_1xb16-60e_synthavs-robust-s4-112x112.py'))
     options = main_job.schedule_overrides(cfg, 7)
     cfg.merge_from_dict(dict(option.split('=', 1) for option in options))
     assert int(cfg.train_cfg.max_epochs) == 7
@@ -22,7 +22,7 @@ def test_epochs_override_rescales_the_schedule():
     warmups = [h for h in cfg.custom_hooks if h['type'] == 'NegativeMaskWarmupHook']
     assert [int(h['warmup_epochs']) for h in warmups] == [2]
     # shorter than the warm-up: the cosine (begin 2) stays valid and simply never runs
-    short = Config.fromfile(str(REPO / 'configs/synth/robust_synth_s4.py'))
+    short = Config.fromfile(str(REPO / 'configs/tpavi/tpavi-robust_mit-tiny_1xb16-60e_synthavs-robust-s4-112x112.py'))
     assert 'param_scheduler.1.end=3' in main_job.schedule_overrides(short, 1)
     # a single scheduler given as a dict
     single = Config(dict(train_cfg=dict(max_epochs=4),
@@ -34,10 +34,10 @@ def test_epochs_override_rescales_the_schedule():
 def test_s4_baseline_and_robust_differ_only_in_negatives_and_similarity():
     """Same model (clip-level audio), data pipeline and schedule; the baseline has no negatives
     and no similarity head."""
-    robust = Config.fromfile(str(REPO / 'configs/synth/robust_synth_s4.py'))
-    baseline = Config.fromfile(str(REPO / 'configs/synth/baseline_synth_s4.py'))
-    assert robust.model.fusion_audio == baseline.model.fusion_audio == 'clip'
-    assert robust.model.similarity_audio == 'clip' and baseline.model.similarity_head is None
+    robust = Config.fromfile(str(REPO / 'configs/tpavi/tpavi-robust_mit-tiny_1xb16-60e_synthavs-robust-s4-112x112.py'))
+    baseline = Config.fromfile(str(REPO / 'configs/tpavi/tpavi_mit-tiny_1xb16-60e_synthavs-s4-112x112.py'))
+    assert robust.model.audio_level == baseline.model.audio_level == 'clip'
+    assert robust.model.similarity_head is not None and baseline.model.similarity_head is None
     for key in ('backbone', 'audio_backbone', 'fusion', 'decode_head'):
         assert robust.model[key] == baseline.model[key]
     assert robust.train_cfg == baseline.train_cfg
@@ -53,7 +53,7 @@ def test_s4_baseline_and_robust_differ_only_in_negatives_and_similarity():
 
 def test_quick_main_job_writes_the_comparison(tmp_path):
     work = tmp_path / 'main_job'
-    out = run_tool([REPO / 'tools/main_job.py', '--quick', '--epochs', '1', '--work-dir', work,
+    out = run_tool([REPO / 'tools/reproduce/main_job.py', '--quick', '--epochs', '1', '--work-dir', work,
                     '--data-root', tmp_path / 'SynthAVS-quick'], timeout=900)
     assert out.returncode == 0, (out.stdout + out.stderr)[-4000:]
     assert 'positive-only baseline vs. debiased model' in out.stdout
@@ -78,14 +78,14 @@ def test_quick_main_job_writes_the_comparison(tmp_path):
                  's4_gate_calibration.png', 's4_robust_overlays.png'):
         assert (work / 'plots' / name).stat().st_size > 0, name
     # A second run reuses the finished steps (checkpoints, evaluations) instead of redoing them.
-    again = run_tool([REPO / 'tools/main_job.py', '--quick', '--epochs', '1', '--work-dir', work,
+    again = run_tool([REPO / 'tools/reproduce/main_job.py', '--quick', '--epochs', '1', '--work-dir', work,
                       '--data-root', tmp_path / 'SynthAVS-quick'], timeout=900)
     assert again.returncode == 0, (again.stdout + again.stderr)[-4000:]
     assert 'training skipped' in again.stdout
 
 
 def test_a_work_dir_of_another_run_is_moved_aside(tmp_path):
-    main_job = load_tool('tools/main_job.py')
+    main_job = load_tool('tools/reproduce/main_job.py')
     run_dir = tmp_path / 'robust'
     main_job.prepare_run_dir('robust', str(run_dir), 'a' * 64)
     (run_dir / 'epoch_4.pth').write_bytes(b'x')
@@ -97,13 +97,13 @@ def test_a_work_dir_of_another_run_is_moved_aside(tmp_path):
     assert len(stale) == 1 and (stale[0] / 'epoch_4.pth').is_file()
     assert (run_dir / 'run_fingerprint.txt').read_text().strip() == 'b' * 64
     # the fingerprint follows the merged config
-    config = str(REPO / 'configs/synth/robust_synth_s4.py')
+    config = str(REPO / 'configs/tpavi/tpavi-robust_mit-tiny_1xb16-60e_synthavs-robust-s4-112x112.py')
     assert (main_job.run_fingerprint(config, ['train_cfg.max_epochs=3'])
             != main_job.run_fingerprint(config, ['train_cfg.max_epochs=4']))
 
 
 def test_a_test_report_is_reused_only_for_its_checkpoint_and_gate(tmp_path):
-    main_job = load_tool('tools/main_job.py')
+    main_job = load_tool('tools/reproduce/main_job.py')
     ckpt, table = tmp_path / 'epoch_1.pth', tmp_path / 'robust_metrics.json'
     ckpt.write_bytes(b'weights')
     assert not main_job.report_is_current(str(table), str(ckpt), 0.5)
@@ -121,7 +121,7 @@ def test_the_longest_training_takes_the_cores_of_the_finished_ones(monkeypatch):
     """Side by side on 2 cores: one thread each, the longer training gets both from the
     iteration at which the shorter one ends; nothing changes when they run one after another or
     on one core (the quick main job below counts the iterations of the real training sets)."""
-    main_job = load_tool('tools/main_job.py')
+    main_job = load_tool('tools/reproduce/main_job.py')
     monkeypatch.setattr(main_job.os, 'cpu_count', lambda: 2)
     assert main_job.thread_schedules(dict(baseline=1800, robust=3000), 2) == dict(
         baseline=None, robust='0:1,1800:2')
@@ -140,11 +140,11 @@ def test_validation_during_training_reads_the_first_val_videos_only(tiny_synth_r
     from mmavs.utils import register_all_modules
     from mmseg.registry import DATASETS
     register_all_modules()
-    main_job = load_tool('tools/main_job.py')
+    main_job = load_tool('tools/reproduce/main_job.py')
     assert main_job.FULL['s4'][1] > main_job.FULL['val_videos_in_training']
     assert main_job.FULL['s4'][2] > main_job.FULL['init_test_videos']
     for name in ('robust', 'baseline'):
-        cfg = Config.fromfile(str(REPO / f'configs/synth/{name}_synth_s4.py'))
+        cfg = Config.fromfile(str(REPO / 'configs' / 'tpavi' / main_job.CONFIGS['s4'][name]))
         options = main_job.validation_subset(cfg, 1)
         assert options == ['val_dataloader.dataset.dataset.indices=5']
         cfg.merge_from_dict(dict(o.split('=', 1) for o in main_job.data_root_overrides(

@@ -4,12 +4,13 @@ import json
 
 import numpy as np
 import torch
-from cli_helpers import REPO, run_tool, write_tiny_config
+from mmavs_testing.cli import REPO, run_tool, write_tiny_config
+from mmavs.utils.checkpoint import load_checkpoint_file
 from PIL import Image
 
 
 def _ckpt_epoch(path):
-    return torch.load(path, map_location='cpu', weights_only=False)['meta']['epoch']
+    return load_checkpoint_file(path)['meta']['epoch']
 
 
 def test_train_saves_resumes_and_tests(tiny_synth_root, tmp_path):
@@ -57,12 +58,12 @@ def test_same_seed_gives_same_weights(tiny_synth_root, tmp_path):
     cfg = write_tiny_config(tmp_path / 'tiny.py', tiny_synth_root, epochs=1)
     states = []
     for run in ('a', 'b'):
-        out = run_tool([REPO / 'tools/train.py', cfg, '--work-dir', tmp_path / run,
-                        '--seed', '7', '--thread-schedule', '0:1,1:2',
+        out = run_tool([REPO / 'tools/reproduce/thread_schedule.py', '--thread-schedule', '0:1,1:2',
+                        cfg, '--work-dir', tmp_path / run, '--seed', '7',
                         '--cfg-options', 'randomness.deterministic=True'])
         assert out.returncode == 0, out.stderr[-3000:]
         assert 'CPUThreadScheduleHook: iteration 1: 1 -> 2 threads' in out.stdout + out.stderr
-        states.append(torch.load(tmp_path / run / 'epoch_1.pth', map_location='cpu', weights_only=False)['state_dict'])
+        states.append(load_checkpoint_file(tmp_path / run / 'epoch_1.pth')['state_dict'])
     assert states[0].keys() == states[1].keys()
     for key in states[0]:
         assert torch.equal(states[0][key], states[1][key]), key

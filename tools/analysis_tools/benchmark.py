@@ -3,7 +3,7 @@
 
 Examples::
 
-    python tools/analysis_tools/benchmark.py configs/synth/robust_synth_s4.py
+    python tools/analysis_tools/benchmark.py configs/tpavi/tpavi-robust_mit-tiny_1xb16-60e_synthavs-robust-s4-112x112.py
     python tools/analysis_tools/benchmark.py CONFIG --mode both --iters 50 --batch-size 8
     python tools/analysis_tools/benchmark.py CONFIG --checkpoint ckpt.pth --device cuda
 

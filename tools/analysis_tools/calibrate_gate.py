@@ -9,7 +9,7 @@ Examples::
 
 The model runs once over ``<split>_dataloader`` (the robust val set: positive, silence, noise and
 off-screen pairs), without a Runner; every frame's similarity probability and metric statistics
-are kept, and thresholds ``0, 0.01, ..., 1`` are swept (``mmavs.apis.calibration``). The rule
+are kept, and thresholds ``0, 0.01, ..., 1`` are swept (``mmavs.evaluation.calibration``). The rule
 (``--strategy best``, default): the lowest G-FPR (then G-false_alarm, then the highest positive
 mIoU) among thresholds whose positive mIoU is within ``--max-pos-miou-drop`` of the ungated one;
 ties -> the middle threshold. ``--strategy strictest``: the largest threshold within that bound
@@ -17,7 +17,7 @@ ties -> the middle threshold. ``--strategy strictest``: the largest threshold wi
 noise and unseen recordings of AVSBench-Robust; the main job uses it).
 
 ``--bootstrap N`` (default 200) also reports how steady the choice is: the rule is applied to N
-resamples of the calibration videos drawn with replacement (``mmavs.apis.gate_bootstrap``) and
+resamples of the calibration videos drawn with replacement (``mmavs.evaluation.gate_bootstrap``) and
 the 5-95 % range of the thresholds it picks is printed, stored and shaded in the plot. A wide range
 means the split is too small to pin the gate down (the main job's model: 0.00-0.94 over
 120-video draws; ``docs/model.md``).
@@ -25,7 +25,7 @@ means the split is too small to pin the gate down (the main job's model: 0.00-0.
 Writes into ``--work-dir``: ``gate_calibration.png`` (positive mIoU, G-FPR, G-false alarm and
 G-mIoU against the threshold, the chosen one marked), ``gate_calibration.json`` (the sweep and the
 choice). ``--out-ckpt`` writes a copy of the checkpoint with ``meta['gate_thr']`` set, which
-``mmavs.apis.init_avs_model`` and ``tools/infer.py`` use as their default threshold.
+``mmavs.apis.init_model`` and ``tools/infer.py`` use as their default threshold.
 """
 import argparse
 import json
@@ -38,11 +38,13 @@ import torch
 from mmengine.config import DictAction
 
 import mmavs  # noqa: F401  (environment fixes + registration; before mmengine builds anything)
-from mmavs.apis import (DEFAULT_THRESHOLDS, GATE_STRATEGIES, bootstrap_gate_thresholds,
-                        build_dataloader, choose_gate_threshold, collect_condition_results,
-                        gated_report, init_avs_model, json_safe, plot_gate_calibration,
-                        sweep_gate_thresholds)
-from mmavs.evaluation import format_table
+from mmavs.apis import init_model
+from mmavs.evaluation import (DEFAULT_THRESHOLDS, GATE_STRATEGIES, bootstrap_gate_thresholds,
+                              build_dataloader, choose_gate_threshold, collect_condition_results,
+                              format_table, gated_report, sweep_gate_thresholds)
+from mmavs.utils.checkpoint import load_checkpoint_file
+from mmavs.utils.formatting import json_safe
+from mmavs.visualization import plot_gate_calibration
 
 
 def parse_args(argv=None):
@@ -95,7 +97,7 @@ def tradeoff_table(sweep, chosen, every: float = 0.1) -> str:
 
 def write_checkpoint(src: str, dst: str, gate_thr: float, info: dict) -> None:
     """Copy ``src`` to ``dst`` with ``meta['gate_thr']`` (and the calibration summary) set."""
-    ckpt = torch.load(src, map_location='cpu', weights_only=False)
+    ckpt = load_checkpoint_file(src)
     if not isinstance(ckpt, dict):
         raise ValueError(f'expected a checkpoint dict in {src}, found {type(ckpt).__name__}')
     if 'state_dict' not in ckpt:  # a plain state dict: wrap it so that it can carry meta
@@ -110,7 +112,7 @@ def write_checkpoint(src: str, dst: str, gate_thr: float, info: dict) -> None:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    model = init_avs_model(args.config, args.checkpoint, args.device,
+    model = init_model(args.config, args.checkpoint, args.device,
                            cfg_options=args.cfg_options)
     if getattr(model, 'similarity_head', None) is None:
         raise SystemExit(f'error: the model of {args.config} has no similarity head: there is '

@@ -22,8 +22,9 @@ import os.path as osp
 import torch
 
 import mmavs  # noqa: F401  (environment fixes + registration; before mmengine builds anything)
-from mmavs.apis import (build_dataloader, collect_condition_results, init_avs_model, json_safe,
-                        roc_auc)
+from mmavs.apis import init_model
+from mmavs.evaluation import build_dataloader, collect_condition_results, roc_auc
+from mmavs.utils.formatting import json_safe
 from mmavs.visualization import plot_similarity_histogram
 
 
@@ -73,7 +74,7 @@ def format_summary(summary: dict) -> str:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    model = init_avs_model(args.config, args.checkpoint, args.device)
+    model = init_model(args.config, args.checkpoint, args.device)
     if getattr(model, 'similarity_head', None) is None:
         raise SystemExit(f'error: the model of {args.config} has no similarity head: there is '
                          'no similarity to plot')

@@ -20,11 +20,11 @@ import sys
 from collections import Counter
 
 import mmavs  # noqa: F401  (registers the datasets)
-from mmavs.datasets.negatives import (DEFAULT_NOISE_DBFS, NOISE_TYPES, list_unseen_recordings,
-                                      resolve_unseen_dir)
-from mmavs.datasets.robust import collect_video_infos
-from mmavs.datasets.robust_manifest import (build_manifest, default_manifest_path,
+from mmavs.datasets.robust.base import collect_video_infos
+from mmavs.datasets.robust.manifest import (build_manifest, default_manifest_path,
                                             manifest_to_json, write_manifest)
+from mmavs.datasets.robust.waveforms import (DEFAULT_NOISE_DBFS, NOISE_TYPES,
+                                             list_unseen_recordings, resolve_unseen_dir)
 
 DATASET_TYPES = {'s4': 'AVSBenchS4Dataset', 'ms3': 'AVSBenchMS3Dataset'}
 
@@ -36,8 +36,8 @@ def parse_args(argv=None):
     parser.add_argument('--seed', type=int, default=42, help='manifest seed (authors: 42)')
     parser.add_argument('--out', default=None, help='output JSON (default: see above)')
     parser.add_argument('--unseen-dir', default=None,
-                        help='folder of unseen recordings (default ../shared/data/unseen_audio '
-                        'relative to the cwd or the repository root; skipped when missing)')
+                        help='folder of unseen recordings (default: the 15 recordings shipped '
+                        'with mmavs, mmavs/resources/unseen_audio)')
     parser.add_argument('--no-unseen', action='store_true',
                         help='write no unseen recordings (unseen: null)')
     parser.add_argument('--noise-types', default=','.join(NOISE_TYPES),
@@ -51,14 +51,10 @@ def parse_args(argv=None):
 
 
 def unseen_files(args) -> list:
-    """Unseen recording names, [] when disabled or when the default folder is absent."""
+    """Unseen recording names ([] with ``--no-unseen``)."""
     if args.no_unseen:
         return []
-    folder = resolve_unseen_dir(args.unseen_dir)
-    if args.unseen_dir is None and not osp.isdir(folder):
-        print(f'note: no unseen-audio folder at {folder}; writing unseen: null', file=sys.stderr)
-        return []
-    return list_unseen_recordings(folder)
+    return list_unseen_recordings(resolve_unseen_dir(args.unseen_dir))
 
 
 def main(argv=None) -> int:

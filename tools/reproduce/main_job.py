@@ -20,9 +20,9 @@ config, other options or other data (``run_fingerprint.txt``) is moved aside to
 
 Usage::
 
-    python tools/main_job.py                      # full run (about 22 minutes on 2 CPU cores)
-    python tools/main_job.py --quick              # minutes; small data and schedule
-    python tools/main_job.py --subsets s4 ms3     # also the MS3-like split
+    python tools/reproduce/main_job.py                   # full run
+    python tools/reproduce/main_job.py --quick           # minutes; small data and schedule
+    python tools/reproduce/main_job.py --subsets s4 ms3  # also the MS3-like split
 """
 import argparse
 import hashlib
@@ -38,26 +38,33 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Callable, Dict, List, Optional, Tuple
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, REPO)
+HERE = osp.dirname(osp.abspath(__file__))
+REPO = osp.dirname(osp.dirname(HERE))
+sys.path[:0] = [REPO, HERE]
 
 import mmavs  # noqa: E402,F401  (environment fixes + registration)
-from mmavs.evaluation.comparison import (check_targets, comparison_rows,  # noqa: E402
-                                         format_comparison_markdown, format_comparison_table)
+from comparison import (check_targets, comparison_rows, format_comparison_markdown,  # noqa: E402
+                        format_comparison_table)
 from mmavs.synth import MANIFEST_NAME  # noqa: E402
+from mmavs.utils.constants import FRAMES_PER_CLIP  # noqa: E402
+
+#: The two configs of each subset (configs/tpavi/).
+CONFIGS = {
+    's4': dict(baseline='tpavi_mit-tiny_1xb16-60e_synthavs-s4-112x112.py',
+               robust='tpavi-robust_mit-tiny_1xb16-60e_synthavs-robust-s4-112x112.py'),
+    'ms3': dict(baseline='tpavi_mit-tiny_1xb16-120e_synthavs-ms3-112x112.py',
+                robust='tpavi-robust_mit-tiny_1xb16-120e_synthavs-robust-ms3-112x112.py'),
+}
 
 #: Gate calibration rule of the main job (``calibrate``).
 GATE_STRATEGY = 'strictest'
 #: Data sizes (videos per split), epochs, the val videos of the validations during training and
 #: the test videos of the initial model's run, for the two modes. The gate is calibrated on the
-#: whole val split: on 120 videos the threshold it chose for one model ranged from 0.00 to 0.94
-#: over random 120-video draws of a 600-video val split (0.35-0.79 over 360-video draws;
-#: docs/model.md), so the full run's val split holds 600 videos, and the validations during
-#: training (curves only) look at its first 120. The test split holds 600 videos too: on 120 the
-#: gate calibrated within a 0.01 budget on val cost 0.000-0.022 positive mIoU (five runs), on 600
-#: 0.005-0.015, and one clip moved the positive mIoU by 0.008. The initial model's run only feeds
-#: the similarity histogram before training: the first 120 test videos. ``draw_interval``: the
-#: test runs' sample drawings (MMSeg's SegVisualizationHook), one every that many batches.
+#: whole val split, which needs to be large for the chosen threshold to be steady; the
+#: validations during training (curves only) look at its first 120 videos. The initial model's
+#: run only feeds the similarity histogram before training: the first 120 test videos. Sizes
+#: measured: docs/experiments.md. ``draw_interval``: the test runs' sample drawings (MMSeg's
+#: SegVisualizationHook), one every that many batches.
 FULL = dict(s4=(720, 600, 600), ms3=(120, 30, 30), epochs=None, val_videos_in_training=120,
             init_test_videos=120, draw_interval=250)
 QUICK = dict(s4=(48, 12, 12), ms3=(24, 6, 6), epochs=4, val_videos_in_training=6,
@@ -185,12 +192,11 @@ def first_videos(cfg, split: str, videos: int) -> List[str]:
     """``--cfg-options`` that make the ``split`` ('val' or 'test') loader of the loaded config
     ``cfg`` read the first ``videos`` videos of its split only (MMEngine's ``indices``: the first
     frames of the split, SynthAVS annotating every val and test frame)."""
-    from mmavs.synth.scene import NUM_FRAMES
     inner = cfg[f'{split}_dataloader'].dataset
     prefix = f'{split}_dataloader.dataset.'
     if 'dataset' in inner:  # a robust wrapper around the positive dataset
         prefix += 'dataset.'
-    return [f'{prefix}indices={videos * NUM_FRAMES}']
+    return [f'{prefix}indices={videos * FRAMES_PER_CLIP}']
 
 
 def validation_subset(cfg, videos: int) -> List[str]:
@@ -287,10 +293,10 @@ def train(name: str, config: str, work_dir: str, options: List[str], epochs: int
         log(f'{name}: {osp.relpath(ckpt, REPO)} exists, training skipped')
         return ckpt
     cmd = [osp.join(REPO, 'tools/train.py'), config, '--work-dir', work_dir]
+    if thread_schedule:
+        cmd = [osp.join(HERE, 'thread_schedule.py'), '--thread-schedule', thread_schedule] + cmd[1:]
     if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
         cmd.append('--resume')  # an interrupted run continues from its last checkpoint
-    if thread_schedule:
-        cmd += ['--thread-schedule', thread_schedule]
     run(cmd + ['--cfg-options'] + options, osp.join(work_dir, 'train_stdout.log'), f'[{name}] ',
         threads)
     return ckpt
@@ -421,7 +427,7 @@ def main(argv=None) -> int:
     for subset in args.subsets:
         runs = {}
         for name in ('baseline', 'robust'):
-            config = osp.join(REPO, f'configs/synth/{name}_synth_{subset}.py')
+            config = osp.join(REPO, 'configs', 'tpavi', CONFIGS[subset][name])
             cfg = Config.fromfile(config)
             epochs = args.epochs or mode['epochs'] or cfg.train_cfg.max_epochs
             options = data_root_overrides(cfg, data_root) + schedule_overrides(cfg, epochs) + [
