@@ -39,7 +39,11 @@ setup(
         'tqdm',
         'tensorboard',
     ],
-    extras_require={'tests': ['pytest>=8', 'pytest-timeout']},
+    extras_require={
+        'tests': ['pytest>=8', 'pytest-timeout'],
+        # PVTv2 backbone; mmdet's own requirements are safe to resolve (no opencv-python, no mmcv)
+        'pvt': ['mmdet==3.3.0'],
+    },
     classifiers=[
         'Programming Language :: Python :: 3',
         'License :: OSI Approved :: Apache Software License',
