@@ -28,6 +28,8 @@ setup(
     python_requires='>=3.9',
     packages=find_packages(include=['mmavs', 'mmavs.*']),
     include_package_data=True,
+    # the 15 real recordings of AVSBench-Robust's 'unseen' condition
+    package_data={'mmavs': ['resources/unseen_audio/*.wav', 'resources/unseen_audio/README.md']},
     install_requires=[
         'torch>=2.0',
         'numpy>=1.26,<2.4',

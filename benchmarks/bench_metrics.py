@@ -99,18 +99,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--num-frames', type=int, default=1000)
     parser.add_argument('--size', type=int, default=224)
-    parser.add_argument('--loop-frames',
-                        type=int,
-                        default=None,
-                        help='frames timed with the loop (default: all)')
+    parser.add_argument(
+        '--loop-frames', type=int, default=None, help='frames timed with the loop (default: all)')
     parser.add_argument('--chunk-size', type=int, default=F.DEFAULT_CHUNK_SIZE)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--threads',
-                        type=int,
-                        default=None,
-                        help='torch CPU threads (default: torch\'s); on a shared machine use 1: '
-                        'busy cores make multi-threaded timings erratic')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='torch CPU threads (default: torch\'s); on a shared machine use 1: '
+        'busy cores make multi-threaded timings erratic')
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -27,15 +27,17 @@ VARIANTS = ('av', 'visual')
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--config', default='configs/_base_/models/tpavi_mit-tiny.py',
-                        help='model config (a file with `model = dict(type="AVSegmentor", ...)`)')
+    parser.add_argument(
+        '--config',
+        default='configs/_base_/models/tpavi_mit-tiny.py',
+        help='model config (a file with `model = dict(type="AVSegmentor", ...)`)')
     parser.add_argument('--batch', type=int, default=8, help='frames per step')
     parser.add_argument('--size', type=int, default=224, help='square input side (pixels)')
     parser.add_argument('--iters', type=int, default=10, help='timed steps per subprocess')
     parser.add_argument('--warmup', type=int, default=3, help='untimed steps first')
     parser.add_argument('--rounds', type=int, default=2, help='AV/visual subprocess pairs')
-    parser.add_argument('--threads', type=int, default=0,
-                        help='torch intra-op threads (0: torch default)')
+    parser.add_argument(
+        '--threads', type=int, default=0, help='torch intra-op threads (0: torch default)')
     parser.add_argument('--variant', choices=VARIANTS, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -53,10 +55,14 @@ def build_variant(cfg_model: dict, variant: str):
     cfg = dict(cfg_model)
     cfg['data_preprocessor'] = None
     if variant == 'visual':
-        cfg = dict(type='EncoderDecoder', backbone=cfg['backbone'],
-                   decode_head=cfg['decode_head'], neck=cfg.get('neck'),
-                   auxiliary_head=cfg.get('auxiliary_head'), train_cfg=cfg.get('train_cfg'),
-                   test_cfg=cfg.get('test_cfg'))
+        cfg = dict(
+            type='EncoderDecoder',
+            backbone=cfg['backbone'],
+            decode_head=cfg['decode_head'],
+            neck=cfg.get('neck'),
+            auxiliary_head=cfg.get('auxiliary_head'),
+            train_cfg=cfg.get('train_cfg'),
+            test_cfg=cfg.get('test_cfg'))
     return MODELS.build(cfg)
 
 
@@ -73,9 +79,12 @@ def make_batch(batch: int, size: int):
         gt = torch.zeros(1, size, size, dtype=torch.long)
         if i % 2 == 0:
             gt[:, size // 4:3 * size // 4, size // 4:3 * size // 4] = 1
-        sample = SegDataSample(metainfo=dict(
-            img_shape=(size, size), ori_shape=(size, size), pad_shape=(size, size),
-            is_sounding=int(i % 2 == 0)))
+        sample = SegDataSample(
+            metainfo=dict(
+                img_shape=(size, size),
+                ori_shape=(size, size),
+                pad_shape=(size, size),
+                is_sounding=int(i % 2 == 0)))
         sample.gt_sem_seg = PixelData(data=gt)
         samples.append(sample)
     return img, audio, samples
@@ -120,19 +129,27 @@ def worker(args) -> dict:
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
-    return dict(variant=args.variant, median_s=statistics.median(times), min_s=min(times),
-                params_m=sum(p.numel() for p in model.parameters()) / 1e6,
-                trainable_m=sum(p.numel() for p in params) / 1e6,
-                rss_after_build_mib=rss_built,
-                peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                threads=torch.get_num_threads())
+    return dict(
+        variant=args.variant,
+        median_s=statistics.median(times),
+        min_s=min(times),
+        params_m=sum(p.numel() for p in model.parameters()) / 1e6,
+        trainable_m=sum(p.numel() for p in params) / 1e6,
+        rss_after_build_mib=rss_built,
+        peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        threads=torch.get_num_threads())
 
 
 def run_subprocess(args, variant: str) -> dict:
-    cmd = [sys.executable, os.path.abspath(__file__), '--variant', variant,
-           '--config', args.config, '--batch', str(args.batch), '--size', str(args.size),
-           '--iters', str(args.iters), '--warmup', str(args.warmup),
-           '--threads', str(args.threads)]
+    cmd = [
+        sys.executable,
+        os.path.abspath(__file__), '--variant', variant, '--config', args.config, '--batch',
+        str(args.batch), '--size',
+        str(args.size), '--iters',
+        str(args.iters), '--warmup',
+        str(args.warmup), '--threads',
+        str(args.threads)
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f'bench_model.py worker for variant {variant} failed:\n'

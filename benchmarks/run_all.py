@@ -42,10 +42,32 @@ SAMPLE_RATE = 16000
 
 #: Sizes per mode.
 SIZES = {
-    'full': dict(clips=64, seconds=5.0, repeats=7, frames=1000, frame_size=224, loop_frames=50,
-                 model_batch=8, model_size=224, model_iters=10, model_warmup=3, rounds=2),
-    'quick': dict(clips=16, seconds=5.0, repeats=3, frames=200, frame_size=112, loop_frames=10,
-                  model_batch=8, model_size=224, model_iters=4, model_warmup=2, rounds=1),
+    'full':
+    dict(
+        clips=64,
+        seconds=5.0,
+        repeats=7,
+        frames=1000,
+        frame_size=224,
+        loop_frames=50,
+        model_batch=8,
+        model_size=224,
+        model_iters=10,
+        model_warmup=3,
+        rounds=2),
+    'quick':
+    dict(
+        clips=16,
+        seconds=5.0,
+        repeats=3,
+        frames=200,
+        frame_size=112,
+        loop_frames=10,
+        model_batch=8,
+        model_size=224,
+        model_iters=4,
+        model_warmup=2,
+        rounds=1),
 }
 
 
@@ -58,11 +80,10 @@ def load_bench(name: str):
     return module
 
 
-def row(name: str, ours: float, reference: float, unit: str, ratio: float, goal: str,
-        met) -> Dict:
+def row(name: str, ours: float, reference: float, unit: str, ratio: float, goal: str, met) -> Dict:
     """One table row; ``met`` is True/False, or None for a reported-only row."""
-    return dict(name=name, ours=ours, reference=reference, unit=unit, ratio=ratio, goal=goal,
-                met=met)
+    return dict(
+        name=name, ours=ours, reference=reference, unit=unit, ratio=ratio, goal=goal, met=met)
 
 
 def audio_rows(size: dict) -> List[Dict]:
@@ -86,8 +107,8 @@ def audio_rows(size: dict) -> List[Dict]:
     return [
         row(f'{what} vs numpy ref (default BLAS)', ours * 1e3, ref_default * 1e3, 'ms',
             ref_default / ours, '>= 10x', ref_default / ours >= 10),
-        row(f'{what} vs numpy ref (1 BLAS thread)', ours * 1e3, ref_one * 1e3, 'ms',
-            ref_one / ours, '(reported)', None),
+        row(f'{what} vs numpy ref (1 BLAS thread)', ours * 1e3, ref_one * 1e3, 'ms', ref_one / ours,
+            '(reported)', None),
     ]
 
 
@@ -105,8 +126,8 @@ def metrics_rows(size: dict) -> List[Dict]:
     F.fscore(logits[:2], gt[:2])  # warm-up (tables, allocator)
     _, fast_f, _ = bench._timed(F.fscore, logits, gt, repeat=3)
     _, slow_f, _ = bench._timed(bench.loop_fscore, logits[:n_loop], gt[:n_loop])
-    _, fast_all, _ = bench._timed(lambda x, g: F.reduce_statistics(F.frame_statistics(x, g)),
-                                  logits, gt, repeat=3)
+    _, fast_all, _ = bench._timed(
+        lambda x, g: F.reduce_statistics(F.frame_statistics(x, g)), logits, gt, repeat=3)
     slow_all = slow_f
     for loop in (bench.loop_jaccard, lambda x, g: bench.loop_false_positive_rate(x),
                  lambda x, g: bench.loop_false_alarm_rate(x)):
@@ -114,8 +135,8 @@ def metrics_rows(size: dict) -> List[Dict]:
     slow_f, slow_all = slow_f * scale, slow_all * scale
     what = f'{size["frames"]} frames {size["frame_size"]}px'
     return [
-        row(f'F-score (255 thr), {what} vs loop', fast_f, slow_f, 's', slow_f / fast_f,
-            '>= 20x', slow_f / fast_f >= 20),
+        row(f'F-score (255 thr), {what} vs loop', fast_f, slow_f, 's', slow_f / fast_f, '>= 20x',
+            slow_f / fast_f >= 20),
         row(f'all four metrics one pass, {what} vs loops', fast_all, slow_all, 's',
             slow_all / fast_all, '>= 20x', slow_all / fast_all >= 20),
     ]
@@ -125,10 +146,13 @@ def model_rows(size: dict, threads: int) -> List[Dict]:
     """AV train step vs. visual-only train step (bench_model.py's subprocess workers)."""
     bench = load_bench('bench_model')
     args = bench.parse_args([
-        '--config', str(REPO_ROOT / 'configs/_base_/models/tpavi_mit-tiny.py'),
-        '--batch', str(size['model_batch']), '--size', str(size['model_size']),
-        '--iters', str(size['model_iters']), '--warmup', str(size['model_warmup']),
-        '--threads', str(threads)
+        '--config',
+        str(REPO_ROOT / 'configs/_base_/models/tpavi_mit-tiny.py'), '--batch',
+        str(size['model_batch']), '--size',
+        str(size['model_size']), '--iters',
+        str(size['model_iters']), '--warmup',
+        str(size['model_warmup']), '--threads',
+        str(threads)
     ])
     runs = {v: [] for v in bench.VARIANTS}
     for _ in range(size['rounds']):
@@ -151,8 +175,10 @@ def format_rows(rows: List[Dict]) -> str:
     body = []
     for r in rows:
         met = '-' if r['met'] is None else ('yes' if r['met'] else 'NO')
-        body.append([r['name'], f'{r["ours"]:.3g} {r["unit"]}',
-                     f'{r["reference"]:.3g} {r["unit"]}', f'{r["ratio"]:.2f}x', r['goal'], met])
+        body.append([
+            r['name'], f'{r["ours"]:.3g} {r["unit"]}', f'{r["reference"]:.3g} {r["unit"]}',
+            f'{r["ratio"]:.2f}x', r['goal'], met
+        ])
     widths = [max(len(x) for x in col) for col in zip(header, *body)]
     line = '-+-'.join('-' * w for w in widths)
     out = [line, ' | '.join(h.ljust(w) for h, w in zip(header, widths)), line]
@@ -164,10 +190,17 @@ def format_rows(rows: List[Dict]) -> str:
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Run all mmavs speed benchmarks')
     parser.add_argument('--quick', action='store_true', help='small sizes (a smoke run)')
-    parser.add_argument('--only', nargs='+', choices=['audio', 'metrics', 'model'],
-                        default=['audio', 'metrics', 'model'], help='benchmarks to run')
-    parser.add_argument('--threads', type=int, default=1,
-                        help='torch intra-op threads (default 1: stable on a shared machine)')
+    parser.add_argument(
+        '--only',
+        nargs='+',
+        choices=['audio', 'metrics', 'model'],
+        default=['audio', 'metrics', 'model'],
+        help='benchmarks to run')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=1,
+        help='torch intra-op threads (default 1: stable on a shared machine)')
     parser.add_argument('--json', help='also write the rows to this JSON file')
     return parser.parse_args(argv)
 
@@ -179,7 +212,8 @@ def main(argv=None) -> List[Dict]:
     torch.set_num_threads(args.threads)
     size = SIZES['quick' if args.quick else 'full']
     runners: Dict[str, Callable[[], List[Dict]]] = dict(
-        audio=lambda: audio_rows(size), metrics=lambda: metrics_rows(size),
+        audio=lambda: audio_rows(size),
+        metrics=lambda: metrics_rows(size),
         model=lambda: model_rows(size, args.threads))
     rows = []
     for name in args.only:

@@ -8,8 +8,6 @@ import os
 
 os.environ.setdefault('MPLBACKEND', 'Agg')
 
-import mmavs  # noqa: E402,F401
-
 import shutil  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -17,6 +15,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
+import mmavs  # noqa: E402,F401
 from mmavs.datasets.robust.waveforms import DEFAULT_UNSEEN_DIR  # noqa: E402
 from mmavs.synth import SynthAVSConfig, generate_synth_avs  # noqa: E402
 

@@ -32,6 +32,7 @@ import numpy as np
 import mmavs  # noqa: F401  (environment fixes + registration; before mmengine builds anything)
 from mmavs.apis import inference_model, init_model
 from mmavs.audio import AudioLoadError, is_silent, load_audio
+from mmavs.utils.checkpoint import add_unsafe_load_argument, apply_unsafe_load_argument
 from mmavs.utils.image import read_frame
 from mmavs.utils.video import (list_frame_files, probe_audio_track, pyav_available,
                                read_video_audio, read_video_frames)
@@ -46,22 +47,36 @@ def parse_args(argv=None):
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument('--frames', help='folder of frames (images in natural name order)')
     source.add_argument('--video', help='video file (mp4, avi, mkv, ...; read with OpenCV)')
-    parser.add_argument('--audio', help='audio file (wav, flac, ...); default: the video\'s '
-                        'audio track, or silence')
-    parser.add_argument('--no-audio', action='store_true',
-                        help='ignore any audio track and process the frames with silence')
-    parser.add_argument('--fps', type=float, default=1.0,
-                        help='frames per second sampled from the video / of the frames folder '
-                        '(default 1)')
+    parser.add_argument(
+        '--audio',
+        help='audio file (wav, flac, ...); default: the video\'s '
+        'audio track, or silence')
+    parser.add_argument(
+        '--no-audio',
+        action='store_true',
+        help='ignore any audio track and process the frames with silence')
+    parser.add_argument(
+        '--fps',
+        type=float,
+        default=1.0,
+        help='frames per second sampled from the video / of the frames folder '
+        '(default 1)')
     parser.add_argument('--max-frames', type=int, default=None, help='stop after N frames')
     parser.add_argument('--out-dir', default='infer_out', help='output folder')
-    parser.add_argument('--gate-thr', type=float, default=None,
-                        help='gate masks whose similarity probability is below this threshold '
-                        '(default: the checkpoint meta / config value, if any)')
-    parser.add_argument('--anim', choices=['gif', 'mp4', 'none'], default='gif',
-                        help='animation of the overlays (default gif)')
+    parser.add_argument(
+        '--gate-thr',
+        type=float,
+        default=None,
+        help='gate masks whose similarity probability is below this threshold '
+        '(default: the checkpoint meta / config value, if any)')
+    parser.add_argument(
+        '--anim',
+        choices=['gif', 'mp4', 'none'],
+        default='gif',
+        help='animation of the overlays (default gif)')
     parser.add_argument('--batch-size', type=int, default=8, help='frames per forward pass')
     parser.add_argument('--device', default='cpu', help='cpu, cuda, cuda:0, ...')
+    add_unsafe_load_argument(parser)
     args = parser.parse_args(argv)
     if args.fps <= 0:
         parser.error(f'--fps must be > 0, found {args.fps}')
@@ -144,8 +159,12 @@ def write_animation(args, overlays: List[np.ndarray]) -> Optional[str]:
         from PIL import Image
         path = osp.join(args.out_dir, 'overlay.gif')
         images = [Image.fromarray(o) for o in overlays]
-        images[0].save(path, save_all=True, append_images=images[1:],
-                       duration=max(int(round(1000 / args.fps)), 20), loop=0)
+        images[0].save(
+            path,
+            save_all=True,
+            append_images=images[1:],
+            duration=max(int(round(1000 / args.fps)), 20),
+            loop=0)
         return path
     import cv2
     path = osp.join(args.out_dir, 'overlay.mp4')
@@ -167,12 +186,14 @@ def score_rows(names, results) -> List[dict]:
     for name, result in zip(names, results):
         sim = result.get('pred_similarity')
         mask = result.pred_sem_seg.data
-        rows.append(dict(frame=name,
-                         time_s=float(result.metainfo['frame_time']),
-                         audio_second=int(result.metainfo['audio_example']),
-                         similarity=float('nan') if sim is None else float(sim),
-                         mask_area=float(mask.float().mean()),
-                         gated=bool(result.metainfo.get('gated', False))))
+        rows.append(
+            dict(
+                frame=name,
+                time_s=float(result.metainfo['frame_time']),
+                audio_second=int(result.metainfo['audio_example']),
+                similarity=float('nan') if sim is None else float(sim),
+                mask_area=float(mask.float().mean()),
+                gated=bool(result.metainfo.get('gated', False))))
     return rows
 
 
@@ -198,12 +219,13 @@ def write_scores(path: str, rows: List[dict]) -> None:
 
 def main(argv=None) -> List[dict]:
     args = parse_args(argv)
+    apply_unsafe_load_argument(args)
     try:
         frames, times, names = load_frames(args)
         wave, sr, audio_desc = load_sound(args)
         model = init_model(args.config, args.checkpoint, args.device, args.gate_thr)
-        results = inference_model(model, frames, wave, sample_rate=sr, frame_times=times,
-                                batch_size=args.batch_size)
+        results = inference_model(
+            model, frames, wave, sample_rate=sr, frame_times=times, batch_size=args.batch_size)
     except (FileNotFoundError, ValueError, AudioLoadError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         raise SystemExit(2) from exc
@@ -215,8 +237,8 @@ def main(argv=None) -> List[dict]:
     gate = 'off' if model.gate_thr is None else f'similarity >= {model.gate_thr:g}'
     print(f'\naudio: {audio_desc}; gating: {gate}')
     print(format_scores(rows, model.gate_thr))
-    print(f'\nwrote {len(rows)} masks and overlays to {args.out_dir}'
-          + (f', animation {anim}' if anim else ''))
+    print(f'\nwrote {len(rows)} masks and overlays to {args.out_dir}' +
+          (f', animation {anim}' if anim else ''))
     return rows
 
 

@@ -16,39 +16,52 @@ import argparse
 import os
 import os.path as osp
 
-import mmavs  # noqa: F401  (environment fixes + registration; before mmengine builds anything)
-from mmavs.utils.checkpoint import UNSAFE_LOAD_ENV, read_checkpoint_meta
-from mmavs.utils.gate import resolve_gate_thr
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
+
+import mmavs  # noqa: F401  (environment fixes + registration; before mmengine builds anything)
+from mmavs.utils.checkpoint import (add_unsafe_load_argument, apply_unsafe_load_argument,
+                                    read_checkpoint_meta)
+from mmavs.utils.gate import resolve_gate_thr
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test (and evaluate) an audio-visual segmentor')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='where logs and the result table are written '
-                        '(default: ./work_dirs/<config name>)')
-    parser.add_argument('--out', help='directory to save the predicted masks as PNG '
-                        '(<out>/<condition>/<frame>.png, 0/255)')
+    parser.add_argument(
+        '--work-dir',
+        help='where logs and the result table are written '
+        '(default: ./work_dirs/<config name>)')
+    parser.add_argument(
+        '--out',
+        help='directory to save the predicted masks as PNG '
+        '(<out>/<condition>/<frame>.png, 0/255)')
     parser.add_argument('--show', action='store_true', help='show predictions in a window')
-    parser.add_argument('--show-dir', help='directory for overlays, per-condition bar charts and '
-                        'similarity histograms (relative to the work dir\'s timestamped log dir '
-                        'unless absolute)')
+    parser.add_argument(
+        '--show-dir',
+        help='directory for overlays, per-condition bar charts and '
+        'similarity histograms (relative to the work dir\'s timestamped log dir '
+        'unless absolute)')
     parser.add_argument('--wait-time', type=float, default=2, help='interval of --show (s)')
-    parser.add_argument('--gate-thr', type=float, default=None,
-                        help='similarity-probability threshold for mask gating at inference '
-                        '(default: the checkpoint meta\'s calibrated gate_thr, else the config)')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--gate-thr',
+        type=float,
+        default=None,
+        help='similarity-probability threshold for mask gating at inference '
+        '(default: the checkpoint meta\'s calibrated gate_thr, else the config)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override settings of the config, key=value pairs')
+    add_unsafe_load_argument(parser)
     parser.add_argument(
-        '--unsafe-load', action='store_true',
-        help=f'load a trusted legacy checkpoint with full unpickling (sets {UNSAFE_LOAD_ENV}=1; '
-        'runs any code the file contains: only for files you made or trust)')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
@@ -105,15 +118,14 @@ def build_config(args) -> Config:
             custom_hooks.append(dict(type='RobustVisualizationHook', show_dir=show_dir))
             cfg.custom_hooks = custom_hooks
     if args.out:  # one folder per audio condition: <out>/<condition>/<frame>.png (0/255)
-        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
-            dict(type='SavePredictionsHook', out_dir=args.out)]
+        cfg.custom_hooks = list(cfg.get('custom_hooks',
+                                        [])) + [dict(type='SavePredictionsHook', out_dir=args.out)]
     return cfg
 
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.unsafe_load:
-        os.environ[UNSAFE_LOAD_ENV] = '1'
+    apply_unsafe_load_argument(args)
     cfg = build_config(args)
     if 'runner_type' in cfg:
         runner = RUNNERS.build(cfg)

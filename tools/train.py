@@ -3,7 +3,9 @@
 
 Examples::
 
-    python tools/train.py configs/tpavi/tpavi-robust_mit-tiny_1xb16-60e_synthavs-robust-s4-112x112.py --work-dir work_dirs/robust
+    python tools/train.py \
+        configs/tpavi/tpavi-robust_mit-tiny_1xb16-60e_synthavs-robust-s4-112x112.py \
+        --work-dir work_dirs/robust
     python tools/train.py CONFIG --resume                  # resume from the last checkpoint
     python tools/train.py CONFIG --resume work_dirs/x/epoch_3.pth
     python tools/train.py CONFIG --cfg-options train_cfg.max_epochs=2 randomness.seed=1
@@ -13,36 +15,45 @@ import argparse
 import os
 import os.path as osp
 
-import mmavs  # noqa: F401  (environment fixes + registration; before mmengine builds anything)
-from mmavs.utils.checkpoint import UNSAFE_LOAD_ENV
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner, find_latest_checkpoint
 
+import mmavs  # noqa: F401  (environment fixes + registration; before mmengine builds anything)
+from mmavs.utils.checkpoint import add_unsafe_load_argument, apply_unsafe_load_argument
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train an audio-visual segmentor')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and checkpoints '
-                        '(default: ./work_dirs/<config name>)')
     parser.add_argument(
-        '--resume', nargs='?', const='auto', default=None, metavar='CHECKPOINT',
+        '--work-dir',
+        help='the dir to save logs and checkpoints '
+        '(default: ./work_dirs/<config name>)')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        const='auto',
+        default=None,
+        metavar='CHECKPOINT',
         help='resume training: without a value from the latest checkpoint in the work dir, '
         'or from the given checkpoint')
-    parser.add_argument('--amp', action='store_true',
-                        help='automatic mixed precision (CUDA only; ignored on CPU)')
+    parser.add_argument(
+        '--amp', action='store_true', help='automatic mixed precision (CUDA only; ignored on CPU)')
     parser.add_argument('--seed', type=int, default=None, help='random seed (overrides config)')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override settings of the config, key=value pairs, e.g. '
         'train_cfg.max_epochs=2 "model.gate_thr=0.5"')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
     parser.add_argument(
-        '--unsafe-load', action='store_true',
-        help=f'load trusted legacy checkpoints with full unpickling (sets {UNSAFE_LOAD_ENV}=1; '
-        'runs any code the file contains: only for files you made or trust)')
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    add_unsafe_load_argument(parser)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
@@ -96,8 +107,7 @@ def run(cfg: Config) -> None:
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.unsafe_load:
-        os.environ[UNSAFE_LOAD_ENV] = '1'
+    apply_unsafe_load_argument(args)
     run(build_config(args))
 
 

@@ -11,9 +11,7 @@ env_cfg = dict(
 # device_ids=None lets DDP wrap CPU modules (the default [LOCAL_RANK] only works for CUDA modules)
 # and is equally valid for a single-GPU module per process.
 model_wrapper_cfg = dict(
-    type='MMDistributedDataParallel',
-    device_ids=None,
-    find_unused_parameters=False)
+    type='MMDistributedDataParallel', device_ids=None, find_unused_parameters=False)
 
 vis_backends = [dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]
 visualizer = dict(type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')

@@ -216,13 +216,17 @@ def inference_model(model: torch.nn.Module,
     # Consecutive frames of one (resized) size are batched: the data preprocessor stacks them.
     batch, first = [], 0
     for i, frame in enumerate(frames):
-        sample = dict(img=_as_frame(frame), audio=examples[i].clone(), frame_idx=i,
-                      condition='positive', is_sounding=1)
+        sample = dict(
+            img=_as_frame(frame),
+            audio=examples[i].clone(),
+            frame_idx=i,
+            condition='positive',
+            is_sounding=1)
         if clips is not None:
             sample['audio_clip'] = clips[i].clone()
         packed = pipeline(sample)
-        if batch and (len(batch) == batch_size or
-                      packed['inputs']['img'].shape != batch[0]['inputs']['img'].shape):
+        if batch and (len(batch) == batch_size
+                      or packed['inputs']['img'].shape != batch[0]['inputs']['img'].shape):
             run(batch, first)
             batch, first = [], i
         batch.append(packed)
@@ -232,13 +236,17 @@ def inference_model(model: torch.nn.Module,
 
 def init_avs_model(*args, **kwargs) -> torch.nn.Module:
     """Deprecated name of :func:`init_model` (kept for one release)."""
-    warnings.warn('mmavs.apis.init_avs_model is deprecated; use mmavs.apis.init_model',
-                  DeprecationWarning, stacklevel=2)
+    warnings.warn(
+        'mmavs.apis.init_avs_model is deprecated; use mmavs.apis.init_model',
+        DeprecationWarning,
+        stacklevel=2)
     return init_model(*args, **kwargs)
 
 
 def inference_avs(*args, **kwargs) -> List[SegDataSample]:
     """Deprecated name of :func:`inference_model` (kept for one release)."""
-    warnings.warn('mmavs.apis.inference_avs is deprecated; use mmavs.apis.inference_model',
-                  DeprecationWarning, stacklevel=2)
+    warnings.warn(
+        'mmavs.apis.inference_avs is deprecated; use mmavs.apis.inference_model',
+        DeprecationWarning,
+        stacklevel=2)
     return inference_model(*args, **kwargs)

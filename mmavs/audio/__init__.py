@@ -11,9 +11,9 @@ from .frame_examples import (example_indices, featurise_for_frames, frame_audio_
                              frame_clip_examples)
 from .levels import dbfs_to_rms, is_silent, rms_dbfs
 from .loading import SOXR_QUALITY, AudioLoadError, load_audio, resample_waveform
-from .log_mel import (EXAMPLE_FRAMES, EXAMPLE_SAMPLES, LOG_OFFSET, NUM_MEL_BINS,
-                      VGGISH_SAMPLE_RATE, fit_num_examples, log_mel_frames, num_examples_for,
-                      periodic_hann, vggish_mel_matrix, waveform_to_examples)
+from .log_mel import (EXAMPLE_FRAMES, EXAMPLE_SAMPLES, LOG_OFFSET, NUM_MEL_BINS, VGGISH_SAMPLE_RATE,
+                      fit_num_examples, log_mel_frames, num_examples_for, periodic_hann,
+                      vggish_mel_matrix, waveform_to_examples)
 
 __all__ = [
     'AudioLoadError', 'load_audio', 'resample_waveform', 'SOXR_QUALITY', 'waveform_to_examples',

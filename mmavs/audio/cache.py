@@ -86,8 +86,8 @@ def load_log_mel_cache(path: Union[str, PathLike],
     return examples
 
 
-def save_log_mel_cache(path: Union[str, PathLike],
-                       examples: Union[torch.Tensor, np.ndarray]) -> Path:
+def save_log_mel_cache(path: Union[str, PathLike], examples: Union[torch.Tensor,
+                                                                   np.ndarray]) -> Path:
     """Atomically write log-mel examples in AVSBench's format (pickled float32 ``[N, 1, 96, 64]``).
 
     Args:

@@ -55,7 +55,8 @@ def as_waveform(audio: AudioLike, sample_rate: Optional[int],
     return wave, int(sample_rate)
 
 
-def featurise_for_frames(audio: AudioLike, frame_times: Sequence[float],
+def featurise_for_frames(audio: AudioLike,
+                         frame_times: Sequence[float],
                          sample_rate: Optional[int],
                          clip_len: Optional[int] = None) -> Tuple[np.ndarray, torch.Tensor]:
     """Featurise the audio once: ``(example index of each frame [N], examples [E, 96, 64])``.

@@ -130,8 +130,10 @@ class _AVSBenchDataset(BaseSegDataset):
             FileNotFoundError: Files are missing (all of them listed, with their CSV rows).
         """
         layout = self.LAYOUT(self.data_root)
-        rows = [r for r in read_meta_csv(self.ann_file, self.REQUIRED_COLUMNS)
-                if r['split'] == self.split]
+        rows = [
+            r for r in read_meta_csv(self.ann_file, self.REQUIRED_COLUMNS)
+            if r['split'] == self.split
+        ]
         if not rows:
             raise ValueError(f"no row with split='{self.split}' in {self.ann_file}")
         videos = self._videos_from_rows(rows)
@@ -209,7 +211,7 @@ class _AVSBenchDataset(BaseSegDataset):
     # -- video-level helpers -------------------------------------------------------------------
     @property
     def subset(self) -> str:
-        """str: ``'s4'`` or ``'ms3'`` (read by :class:`~mmavs.datasets.robust.RobustTestDataset`)."""
+        """str: ``'s4'`` or ``'ms3'`` (read by the robust test sets)."""
         return self.SUBSET
 
     def get_video_ids(self) -> List[str]:

@@ -16,7 +16,6 @@ from ..utils.constants import MULTI_SOURCE_CATEGORY  # noqa: F401  (re-exported)
 #: The four coarse groups, in a fixed order.
 COARSE_GROUPS = ('music', 'human', 'animal', 'device')
 
-
 #: The 23 AVSBench S4 categories (folder names) and their coarse group.
 AVSBENCH_S4_GROUPS: Dict[str, str] = {
     # music
@@ -63,6 +62,7 @@ SYNTH_CATEGORY_GROUPS: Dict[str, str] = {
     'engine': 'device',
     'typewriter': 'device',
 }
+
 
 def _check_tables() -> None:
     overlap = set(AVSBENCH_S4_GROUPS) & set(SYNTH_CATEGORY_GROUPS)

@@ -67,8 +67,7 @@ class S4Layout:
 
     def mask(self, split: str, category: str, name: str, frame_idx: int) -> str:
         """Path of the mask of frame ``frame_idx`` (0-based) of a video."""
-        return osp.join(self.base, 'gt_masks', split, category, name,
-                        f'{name}_{frame_idx + 1}.png')
+        return osp.join(self.base, 'gt_masks', split, category, name, f'{name}_{frame_idx + 1}.png')
 
     def wav(self, split: str, category: str, name: str) -> str:
         return osp.join(self.base, 'audio_wav', split, category, f'{name}.wav')

@@ -3,8 +3,8 @@
 (:mod:`.report`), the registered ``RobustAVSMetric``, a Runner-free evaluation loop
 (:mod:`.collect`) and the gate calibration built on it (:mod:`.calibration`,
 :mod:`.gate_bootstrap`)."""
-from .calibration import (DEFAULT_THRESHOLDS, GATE_STRATEGIES, choose_gate_threshold,
-                          gated_report, roc_auc, sweep_gate_thresholds)
+from .calibration import (DEFAULT_THRESHOLDS, GATE_STRATEGIES, choose_gate_threshold, gated_report,
+                          roc_auc, sweep_gate_thresholds)
 from .collect import ConditionResults, build_dataloader, collect_condition_results
 from .functional import (false_alarm_rate, false_positive_rate, frame_statistics, fscore,
                          gate_statistics, global_metrics, harmonic_mean, jaccard, reduce_statistics)

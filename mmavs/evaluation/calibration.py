@@ -72,9 +72,10 @@ def gated_report(stats: Mapping[str, Dict[str, Tensor]],
 def _row(threshold: float, report: dict, scores: Mapping[str, Tensor],
          positive_condition: str) -> dict:
     positive = report['conditions'].get(positive_condition, {})
-    row = dict(threshold=threshold,
-               positive_mIoU=positive.get('mIoU', math.nan),
-               positive_F=positive.get('F', math.nan))
+    row = dict(
+        threshold=threshold,
+        positive_mIoU=positive.get('mIoU', math.nan),
+        positive_F=positive.get('F', math.nan))
     for key in ('G-FPR', 'G-false_alarm', 'G-mIoU', 'G-F'):
         row[key] = report['global'].get(key, math.nan)
     for name, metrics in report['conditions'].items():
@@ -128,8 +129,10 @@ def sweep_gate_thresholds(stats: Mapping[str, Dict[str, Tensor]],
 GATE_STRATEGIES = ('best', 'strictest')
 
 
-def choose_gate_threshold(sweep: Sequence[dict], baseline_miou: float,
-                          max_pos_miou_drop: float = 0.01, strategy: str = 'best') -> dict:
+def choose_gate_threshold(sweep: Sequence[dict],
+                          baseline_miou: float,
+                          max_pos_miou_drop: float = 0.01,
+                          strategy: str = 'best') -> dict:
     """Pick the threshold by the rule of the module docstring.
 
     Args:
@@ -159,22 +162,30 @@ def choose_gate_threshold(sweep: Sequence[dict], baseline_miou: float,
                          f'{baseline_miou:.4f} - {max_pos_miou_drop}); include 0 in the sweep')
 
     def key(row):
-        return (round(row['G-FPR'], 12), round(row['G-false_alarm'], 12),
-                -round(row['positive_mIoU'], 12))
+        return (round(row['G-FPR'], 12), round(row['G-false_alarm'],
+                                               12), -round(row['positive_mIoU'], 12))
 
     bound = f'positive mIoU >= {baseline_miou:.4f} - {max_pos_miou_drop}'
     if strategy == 'strictest':
         chosen = max(feasible, key=lambda r: r['threshold'])
-        return dict(threshold=chosen['threshold'], row=chosen, num_feasible=len(feasible),
-                    tied=[chosen['threshold']], min_positive_mIoU=floor,
-                    rule=f'largest threshold subject to {bound}')
+        return dict(
+            threshold=chosen['threshold'],
+            row=chosen,
+            num_feasible=len(feasible),
+            tied=[chosen['threshold']],
+            min_positive_mIoU=floor,
+            rule=f'largest threshold subject to {bound}')
     best = min(key(r) for r in feasible)
     tied = [r for r in feasible if key(r) == best]
     chosen = tied[(len(tied) - 1) // 2]
-    return dict(threshold=chosen['threshold'], row=chosen, num_feasible=len(feasible),
-                tied=[r['threshold'] for r in tied], min_positive_mIoU=floor,
-                rule=(f'min G-FPR (then G-false_alarm, then max positive mIoU) subject to '
-                      f'{bound}; middle of tied thresholds'))
+    return dict(
+        threshold=chosen['threshold'],
+        row=chosen,
+        num_feasible=len(feasible),
+        tied=[r['threshold'] for r in tied],
+        min_positive_mIoU=floor,
+        rule=(f'min G-FPR (then G-false_alarm, then max positive mIoU) subject to '
+              f'{bound}; middle of tied thresholds'))
 
 
 def roc_auc(pos_scores: Sequence[float], neg_scores: Sequence[float]) -> float:

@@ -85,7 +85,7 @@ def _binary_gt(gt: Tensor) -> Tensor:
 def _check_not_nan(prob: Tensor) -> None:
     """Raise when the sigmoid map holds NaN (a sum of probabilities is NaN only then)."""
     if bool(torch.isnan(prob.sum())):
-        raise ValueError('expected finite or infinite logits, found NaN')
+        raise ValueError('expected finite or infinite logits (or probabilities), found NaN')
 
 
 class _ProbabilityBinner:
@@ -185,13 +185,14 @@ class _FrameCounter:
         gt_pos = at_least[:, 1, 0]
         pred_pos = passed_all[:, self.half_col]
         intersection = passed_gt[:, self.half_col]
-        return dict(intersection=intersection,
-                    union=pred_pos + gt_pos - intersection,
-                    pred_pos=pred_pos,
-                    gt_pos=gt_pos,
-                    num_pixels=at_least[:, :, 0].sum(1),
-                    tp_curve=passed_gt[:, self.threshold_cols],
-                    pp_curve=passed_all[:, self.threshold_cols])
+        return dict(
+            intersection=intersection,
+            union=pred_pos + gt_pos - intersection,
+            pred_pos=pred_pos,
+            gt_pos=gt_pos,
+            num_pixels=at_least[:, :, 0].sum(1),
+            tp_curve=passed_gt[:, self.threshold_cols],
+            pp_curve=passed_all[:, self.threshold_cols])
 
 
 def _count_masks(prob: Tensor, gt: Optional[Tensor]) -> Dict[str, Tensor]:
@@ -209,13 +210,14 @@ def _count_masks(prob: Tensor, gt: Optional[Tensor]) -> Dict[str, Tensor]:
         intersection = (pred & g).sum(1, dtype=torch.int32).long()
         gt_pos = g.sum(1, dtype=torch.int32).long()
     no_curve = torch.zeros((n, 0), dtype=torch.long, device=pred.device)
-    return dict(intersection=intersection,
-                union=pred_pos + gt_pos - intersection,
-                pred_pos=pred_pos,
-                gt_pos=gt_pos,
-                num_pixels=torch.full_like(pred_pos, pred.shape[1]),
-                tp_curve=no_curve,
-                pp_curve=no_curve)
+    return dict(
+        intersection=intersection,
+        union=pred_pos + gt_pos - intersection,
+        pred_pos=pred_pos,
+        gt_pos=gt_pos,
+        num_pixels=torch.full_like(pred_pos, pred.shape[1]),
+        tp_curve=no_curve,
+        pp_curve=no_curve)
 
 
 @functools.lru_cache(maxsize=8)
@@ -267,9 +269,12 @@ def frame_statistics(logits: Tensor,
         chunk = logits[i:i + chunk_size].flatten(1)
         if probabilities:  # a float32 copy: the counter works in place
             prob = chunk.to(torch.float32, copy=True)
-            if prob.numel() and bool(prob.min() < 0):
-                raise ValueError('expected probabilities in [0, 1] (probabilities=True), found '
-                                 f'{float(prob.min())}; pass logits with probabilities=False')
+            if prob.numel():
+                low, high = torch.aminmax(prob)
+                if not bool(low >= 0) or not bool(high <= 1):  # NaN fails both
+                    raise ValueError(
+                        'expected probabilities in [0, 1] (probabilities=True), found values in '
+                        f'[{float(low)}, {float(high)}]; pass logits with probabilities=False')
         else:
             prob = chunk.float().sigmoid()
         chunks.append(count(prob, None if gt is None else gt[i:i + chunk_size]))
@@ -307,13 +312,14 @@ def gate_statistics(stats: Dict[str, Tensor], keep: Tensor) -> Dict[str, Tensor]
                          f'found {tuple(keep.shape)}')
     zero = torch.zeros_like(stats['pred_pos'])
     curve_keep = keep.unsqueeze(1)
-    return dict(intersection=torch.where(keep, stats['intersection'], zero),
-                union=torch.where(keep, stats['union'], stats['gt_pos']),
-                pred_pos=torch.where(keep, stats['pred_pos'], zero),
-                gt_pos=stats['gt_pos'].clone(),
-                num_pixels=stats['num_pixels'].clone(),
-                tp_curve=stats['tp_curve'] * curve_keep,
-                pp_curve=stats['pp_curve'] * curve_keep)
+    return dict(
+        intersection=torch.where(keep, stats['intersection'], zero),
+        union=torch.where(keep, stats['union'], stats['gt_pos']),
+        pred_pos=torch.where(keep, stats['pred_pos'], zero),
+        gt_pos=stats['gt_pos'].clone(),
+        num_pixels=stats['num_pixels'].clone(),
+        tp_curve=stats['tp_curve'] * curve_keep,
+        pp_curve=stats['pp_curve'] * curve_keep)
 
 
 def frame_iou(stats: Dict[str, Tensor]) -> Tensor:
@@ -364,12 +370,13 @@ def reduce_statistics(stats: Dict[str, Tensor], beta2: float = DEFAULT_BETA2) ->
         return dict(mIoU=nan, F=nan, FPR=nan, false_alarm=nan, num_frames=0, num_gt_frames=0)
     fpr = stats['pred_pos'].double() / stats['num_pixels'].double()
     curve = f_curve(stats, beta2)
-    return dict(mIoU=float(frame_iou(stats).mean()),
-                F=float(curve.max()) if curve.numel() else float('nan'),
-                FPR=float(fpr.mean()),
-                false_alarm=float((stats['pred_pos'] > 0).double().mean()),
-                num_frames=n,
-                num_gt_frames=num_gt)
+    return dict(
+        mIoU=float(frame_iou(stats).mean()),
+        F=float(curve.max()) if curve.numel() else float('nan'),
+        FPR=float(fpr.mean()),
+        false_alarm=float((stats['pred_pos'] > 0).double().mean()),
+        num_frames=n,
+        num_gt_frames=num_gt)
 
 
 def jaccard(logits: Tensor, gt: Tensor, chunk_size: int = DEFAULT_CHUNK_SIZE) -> float:

@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .functional import frame_iou, gate_statistics
 from .calibration import DEFAULT_THRESHOLDS, choose_gate_threshold
+from .functional import frame_iou, gate_statistics
 
 
 def _frame_tables(stats: Mapping[str, Dict[str, Tensor]], scores: Mapping[str, Tensor],
@@ -36,13 +36,12 @@ def _frame_tables(stats: Mapping[str, Dict[str, Tensor]], scores: Mapping[str, T
         keep = ~(score.unsqueeze(0) < t)  # [T, N]; a NaN score is never gated
         if name == positive_condition:
             kept = frame_iou(frame_stats).cpu()
-            emptied = frame_iou(gate_statistics(frame_stats, torch.zeros_like(
-                frame_stats['pred_pos'], dtype=torch.bool))).cpu()
-            tables[name] = dict(iou=torch.where(keep, kept, emptied).numpy(),
-                                ungated=kept.numpy())
+            emptied = frame_iou(
+                gate_statistics(frame_stats,
+                                torch.zeros_like(frame_stats['pred_pos'], dtype=torch.bool))).cpu()
+            tables[name] = dict(iou=torch.where(keep, kept, emptied).numpy(), ungated=kept.numpy())
         else:
-            fpr = (frame_stats['pred_pos'].double() /
-                   frame_stats['num_pixels'].double()).cpu()
+            fpr = (frame_stats['pred_pos'].double() / frame_stats['num_pixels'].double()).cpu()
             alarm = (frame_stats['pred_pos'] > 0).double().cpu()
             tables[name] = dict(fpr=(keep * fpr).numpy(), false_alarm=(keep * alarm).numpy())
     return tables
@@ -97,8 +96,10 @@ def bootstrap_gate_thresholds(stats: Mapping[str, Dict[str, Tensor]],
     tables = _frame_tables(stats, scores, thresholds, positive_condition)
     ids = sorted({str(v) for name in stats for v in videos[name]})
     index = {v: i for i, v in enumerate(ids)}
-    frame_video = {name: np.array([index[str(v)] for v in videos[name]], dtype=np.int64)
-                   for name in stats}
+    frame_video = {
+        name: np.array([index[str(v)] for v in videos[name]], dtype=np.int64)
+        for name in stats
+    }
     negatives = [name for name in stats if name != positive_condition]
     rng = np.random.default_rng(seed)
     chosen = np.empty(num_resamples, dtype=np.float64)
@@ -114,9 +115,11 @@ def bootstrap_gate_thresholds(stats: Mapping[str, Dict[str, Tensor]],
         fpr = np.nanmean([_weighted_mean(tables[n]['fpr'], weights[n]) for n in negatives], 0)
         alarm = np.nanmean(
             [_weighted_mean(tables[n]['false_alarm'], weights[n]) for n in negatives], 0)
-        rows = [{'threshold': thr, 'positive_mIoU': float(positive[i]),
-                 'G-FPR': float(fpr[i]), 'G-false_alarm': float(alarm[i])}
-                for i, thr in enumerate(thresholds)]
-        chosen[k] = choose_gate_threshold(rows, ungated, max_pos_miou_drop,
-                                          strategy)['threshold']
+        rows = [{
+            'threshold': thr,
+            'positive_mIoU': float(positive[i]),
+            'G-FPR': float(fpr[i]),
+            'G-false_alarm': float(alarm[i])
+        } for i, thr in enumerate(thresholds)]
+        chosen[k] = choose_gate_threshold(rows, ungated, max_pos_miou_drop, strategy)['threshold']
     return chosen

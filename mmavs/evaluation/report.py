@@ -115,7 +115,9 @@ def _rows(report: dict) -> List[List[str]]:
     for name, row in report['conditions'].items():
         rows.append([name] + [format_number(row.get(key)) for key, _ in COLUMNS])
     if report['global']:
-        glob = [format_number(report['global'].get(GLOBAL_COLUMNS.get(key, ''))) for key, _ in COLUMNS]
+        glob = [
+            format_number(report['global'].get(GLOBAL_COLUMNS.get(key, ''))) for key, _ in COLUMNS
+        ]
         rows.append(['global'] + glob)
     return rows
 
@@ -142,18 +144,23 @@ def format_markdown(report: dict, title: str = '') -> str:
     return '\n'.join(lines) + '\n'
 
 
-def format_grouped_table(header: Sequence[str], body: Sequence[Sequence[str]],
+def format_grouped_table(header: Sequence[str],
+                         body: Sequence[Sequence[str]],
                          title: str = '') -> str:
     """A fixed-width text table whose rows are grouped (ruled off) by their first cell."""
     widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
     line = '-+-'.join('-' * w for w in widths)
-    out = ([title] if title else []) + [
-        line, ' | '.join(h.ljust(w) for h, w in zip(header, widths)), line]
+
+    def cells(row) -> str:  # padded to the column widths, no trailing blanks
+        return ' | '.join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip()
+
+    out = [title] if title else []
+    out += [line, cells(header), line]
     previous = None
     for row in body:
         if previous is not None and row[0] != previous:
             out.append(line)
-        out.append(' | '.join(str(x).ljust(w) for x, w in zip(row, widths)))
+        out.append(cells(row))
         previous = row[0]
     out.append(line)
     return '\n'.join(out)

@@ -67,8 +67,10 @@ class AVSegDataPreProcessor(SegDataPreProcessor):
         if audio.shape[0] != batch_size:
             raise ValueError(f'expected {batch_size} audio examples (one per image), found '
                              f'{audio.shape[0]}')
-        extra = {k: self.cast_data(v) for k, v in inputs.items()
-                 if k not in ('img', 'audio', 'audio_clip')}
+        extra = {
+            k: self.cast_data(v)
+            for k, v in inputs.items() if k not in ('img', 'audio', 'audio_clip')
+        }
         if inputs.get('audio_clip') is not None:
             clip = self.stack_audio(inputs['audio_clip'])
             if clip.dim() != 4 or clip.shape[0] != batch_size:

@@ -5,7 +5,8 @@ Images are ``uint8`` RGB ``[H, W, 3]``. An object is drawn by filling its outlin
 :mod:`mmavs.synth.shapes`) on a binary canvas with ``cv2.fillPoly`` (sub-pixel vertex precision),
 then painting its texture, computed in the object's own coordinates so it moves, turns and scales
 with the object, through that canvas. Objects are painted back to front and a label map records
-which object owns each pixel, so a mask is exactly the *visible* part of an object (occlusion included)
+which object owns each pixel, so a mask is exactly the *visible* part of an object (occlusion
+included)
 and is aligned with the image pixel for pixel.
 """
 import colorsys
@@ -90,8 +91,10 @@ def render_background(size: int, rng: np.random.Generator) -> np.ndarray:
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / max(size - 1, 1)
     theta = rng.uniform(0, 2 * np.pi)
     ramp = (np.cos(theta) * (xx - 0.5) + np.sin(theta) * (yy - 0.5)) + 0.5
-    c1, c2 = (np.array(hsv_to_rgb255(rng.uniform(0, 360), rng.uniform(0.05, 0.35),
-                                     rng.uniform(0.3, 0.8))) for _ in range(2))
+    c1, c2 = (
+        np.array(
+            hsv_to_rgb255(rng.uniform(0, 360), rng.uniform(0.05, 0.35), rng.uniform(0.3, 0.8)))
+        for _ in range(2))
     img = c1 * (1 - ramp[..., None]) + c2 * ramp[..., None]
     grid = rng.normal(0, 1, (6, 6, 3)).astype(np.float32)
     blotches = cv2.resize(grid, (size, size), interpolation=cv2.INTER_CUBIC)
@@ -133,8 +136,7 @@ def _silhouette(shape: str, pose: ObjectPose, size: int) -> np.ndarray:
     return canvas
 
 
-def _texture(app: ObjectAppearance, pose: ObjectPose, xs: np.ndarray,
-             ys: np.ndarray) -> np.ndarray:
+def _texture(app: ObjectAppearance, pose: ObjectPose, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """Texture colours ``[N, 3]`` at pixel centres ``(xs, ys)`` (object coordinates inside)."""
     cos, sin = np.cos(pose.angle), np.sin(pose.angle)
     dx, dy = xs - pose.x, ys - pose.y

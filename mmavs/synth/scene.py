@@ -31,8 +31,8 @@ import numpy as np
 from ..datasets.robust.donors import is_valid_donor
 from ..utils.constants import FRAMES_PER_CLIP
 from .catalog import CATEGORIES, CATEGORY_LOOKS
-from .render import (ObjectPose, compose_frame, finish_frame, masks_from_labels,
-                     render_background, sample_appearance)
+from .render import (ObjectPose, compose_frame, finish_frame, masks_from_labels, render_background,
+                     sample_appearance)
 from .sounds import synthesize_clip_audio
 
 #: Probability that the S4 sounding object is the salient one.
@@ -133,7 +133,9 @@ def _distractor_categories(rng: np.random.Generator, category: str, k: int) -> L
     return list(rng.choice(distractor_pool(category), size=k, replace=False))
 
 
-def sample_s4_objects(category: str, rng: np.random.Generator, size: int,
+def sample_s4_objects(category: str,
+                      rng: np.random.Generator,
+                      size: int,
                       num_frames: int = FRAMES_PER_CLIP) -> List[ObjectTrack]:
     """Objects of an S4-like clip whose sounding object has ``category`` (painting order)."""
     n_distractors = int(rng.choice([0, 1, 2], p=[0.4, 0.4, 0.2]))
@@ -154,7 +156,8 @@ def sample_s4_objects(category: str, rng: np.random.Generator, size: int,
     return _tracks(specs, rng, size, num_frames)
 
 
-def sample_ms3_objects(rng: np.random.Generator, size: int,
+def sample_ms3_objects(rng: np.random.Generator,
+                       size: int,
                        num_frames: int = FRAMES_PER_CLIP) -> List[ObjectTrack]:
     """Objects of an MS3-like clip: 2-3 distinct categories, 1-2 of them sounding."""
     n_objects = int(rng.integers(2, 4))
@@ -173,14 +176,16 @@ def _tracks(specs, rng, size, num_frames) -> List[ObjectTrack]:
     for cat, sounding, radius, central in specs:
         centre = _place(rng, size, radius, central, placed)
         placed.append((np.asarray(centre), radius))
-        tracks.append(ObjectTrack(cat, bool(sounding), _track(rng, size, radius, centre,
-                                                              num_frames)))
+        tracks.append(
+            ObjectTrack(cat, bool(sounding), _track(rng, size, radius, centre, num_frames)))
     # large objects behind small ones, as seen from a camera
     order = sorted(range(len(tracks)), key=lambda i: -tracks[i].poses[0].radius)
     return [tracks[i] for i in order]
 
 
-def render_clip(objects: List[ObjectTrack], rng: np.random.Generator, size: int,
+def render_clip(objects: List[ObjectTrack],
+                rng: np.random.Generator,
+                size: int,
                 mask_frames: Optional[Sequence[int]] = None) -> Clip:
     """Render frames, masks and audio of a clip.
 

@@ -13,7 +13,10 @@ import numpy as np
 FillOps = List[Tuple[np.ndarray, int]]
 
 
-def _circle(radius: float = 1.0, cx: float = 0.0, cy: float = 0.0, sy: float = 1.0,
+def _circle(radius: float = 1.0,
+            cx: float = 0.0,
+            cy: float = 0.0,
+            sy: float = 1.0,
             n: int = 72) -> np.ndarray:
     t = np.linspace(0, 2 * np.pi, n, endpoint=False)
     return np.stack([cx + radius * np.cos(t), cy + sy * radius * np.sin(t)], axis=1)
@@ -32,8 +35,8 @@ def _star(points: int = 5, outer: float = 1.0, inner: float = 0.45) -> np.ndarra
 
 def _cross(arm: float = 0.32, length: float = 0.95) -> np.ndarray:
     a, b = arm, length
-    return np.array([[-a, -b], [a, -b], [a, -a], [b, -a], [b, a], [a, a], [a, b], [-a, b],
-                     [-a, a], [-b, a], [-b, -a], [-a, -a]])
+    return np.array([[-a, -b], [a, -b], [a, -a], [b, -a], [b, a], [a, a], [a, b], [-a, b], [-a, a],
+                     [-b, a], [-b, -a], [-a, -a]])
 
 
 def _heart(n: int = 96) -> np.ndarray:

@@ -44,9 +44,9 @@ VOWEL_FORMANTS = {
     'u': (350, 800, 2300),
 }
 
-
 # ----------------------------------------------------------------------------------------------
 # building blocks
+
 
 def _add(out: np.ndarray, start: int, sig: np.ndarray) -> None:
     """Add ``sig`` into ``out`` from sample ``start``, clipping at both ends."""
@@ -57,7 +57,10 @@ def _add(out: np.ndarray, start: int, sig: np.ndarray) -> None:
     out[lo:hi] += sig[lo - start:hi - start]
 
 
-def _harmonics(f0: np.ndarray, amps: Sequence[float], sr: int, rng: np.random.Generator,
+def _harmonics(f0: np.ndarray,
+               amps: Sequence[float],
+               sr: int,
+               rng: np.random.Generator,
                stretch: float = 0.0) -> np.ndarray:
     """Sum of partials ``k * f0 * sqrt(1 + stretch k^2)`` with amplitudes ``amps[k-1]``.
 
@@ -109,17 +112,18 @@ def _resonator_sos(freq: float, bandwidth: float, sr: int) -> np.ndarray:
     w0 = 2 * np.pi * freq / sr
     alpha = np.sin(w0) * np.sinh(np.log(2) / 2 * (bandwidth / freq) * w0 / np.sin(w0))
     a0 = 1 + alpha
-    return np.array([[alpha / a0, 0.0, -alpha / a0, 1.0, -2 * np.cos(w0) / a0,
-                      (1 - alpha) / a0]])
+    return np.array([[alpha / a0, 0.0, -alpha / a0, 1.0, -2 * np.cos(w0) / a0, (1 - alpha) / a0]])
 
 
 def _band_noise(n: int, lo: float, hi: float, sr: int, rng: np.random.Generator) -> np.ndarray:
     """Gaussian noise band-limited to ``[lo, hi]`` Hz (4th-order Butterworth)."""
-    return signal.sosfilt(_butter_sos(2, float(lo), float(hi), 'bandpass', sr),
-                          rng.standard_normal(n))
+    return signal.sosfilt(
+        _butter_sos(2, float(lo), float(hi), 'bandpass', sr), rng.standard_normal(n))
 
 
-def _formant_filter(x: np.ndarray, formants: Sequence[float], sr: int,
+def _formant_filter(x: np.ndarray,
+                    formants: Sequence[float],
+                    sr: int,
                     weights: Sequence[float] = (1.0, 0.6, 0.3)) -> np.ndarray:
     """Parallel bank of 2nd-order resonators at the formant frequencies (Hz)."""
     out = np.zeros_like(x)
@@ -149,8 +153,14 @@ def _midi_hz(m: float) -> float:
 # ----------------------------------------------------------------------------------------------
 # music
 
-def _struck_note(f0: float, amps: Sequence[float], taus: Sequence[float], length: int, sr: int,
-                 rng: np.random.Generator, stretch: float = 0.0) -> np.ndarray:
+
+def _struck_note(f0: float,
+                 amps: Sequence[float],
+                 taus: Sequence[float],
+                 length: int,
+                 sr: int,
+                 rng: np.random.Generator,
+                 stretch: float = 0.0) -> np.ndarray:
     """A struck/plucked note: partial k at ``k f0 sqrt(1 + stretch k^2)`` Hz with amplitude
     ``amps[k-1]`` decaying with time constant ``taus[k-1]`` s; each partial is computed only until
     it has decayed by 60 dB."""
@@ -234,6 +244,7 @@ def flute(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # human
 
+
 def singer(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
     out = np.zeros(n)
     vib_rate, vib_depth = rng.uniform(5.0, 6.5), rng.uniform(0.015, 0.03)
@@ -291,8 +302,7 @@ def baby(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
             tt = np.arange(m) / sr
             f0 = rng.uniform(350, 550) * (1 - 0.8 * tt) * (1 - 0.02 * j)
             voiced = _harmonics(f0, [1.0 / k for k in range(1, 16)], sr, rng)
-            burst = _formant_filter(voiced, formants, sr) + 0.3 * _band_noise(
-                m, 500, 5000, sr, rng)
+            burst = _formant_filter(voiced, formants, sr) + 0.3 * _band_noise(m, 500, 5000, sr, rng)
             _add(out, t, burst * np.hanning(m))
             t += int(sr / rate * rng.uniform(0.9, 1.1))
         gap = int(rng.uniform(0.3, 0.8) * sr)
@@ -303,6 +313,7 @@ def baby(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
 
 # ----------------------------------------------------------------------------------------------
 # animal
+
 
 def dog(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
     out = np.zeros(n)
@@ -352,8 +363,8 @@ def owl(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
             m = int(rng.uniform(0.25, 0.5) * sr)
             tt = np.arange(m) / sr
             f0 = pitch * (1 - 0.05 * tt / tt[-1])
-            hoot = _harmonics(f0, [1.0, 0.15, 0.04], sr, rng) + 0.05 * _band_noise(
-                m, 200, 1500, sr, rng)
+            hoot = _harmonics(f0, [1.0, 0.15, 0.04], sr,
+                              rng) + 0.05 * _band_noise(m, 200, 1500, sr, rng)
             _add(out, t, hoot * _hann_env(m, sr, 0.04))
             t += m + int(rng.uniform(0.15, 0.4) * sr)
         t += int(rng.uniform(0.8, 1.5) * sr)
@@ -363,13 +374,14 @@ def owl(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # device
 
+
 def siren(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
     tt = np.arange(n) / sr
     if rng.random() < 0.6:  # wail
         f_lo, f_hi = rng.uniform(550, 800), rng.uniform(1100, 1600)
         period = rng.uniform(1.2, 3.0)
-        f0 = f_lo + (f_hi - f_lo) * (0.5 - 0.5 * np.cos(2 * np.pi * tt / period +
-                                                        rng.uniform(0, 6.28)))
+        f0 = f_lo + (f_hi - f_lo) * (0.5 -
+                                     0.5 * np.cos(2 * np.pi * tt / period + rng.uniform(0, 6.28)))
     else:  # two-tone hi-lo
         f1 = rng.uniform(700, 960)
         f2 = f1 * rng.uniform(1.25, 1.35)
@@ -407,7 +419,7 @@ def typewriter(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
     while t < n / sr:
         m = int(rng.uniform(0.004, 0.012) * sr) + int(0.02 * sr)
         click = _band_noise(m, 1500, 6000, sr, rng) * _decay(m, sr, rng.uniform(0.002, 0.004),
-                                                            0.0005)
+                                                             0.0005)
         if rng.random() < 0.3:
             tt = np.arange(m) / sr
             click += 0.5 * np.sin(2 * np.pi * rng.uniform(200, 400) * tt) * np.exp(-tt / 0.008)
@@ -437,9 +449,9 @@ SOUND_FUNCTIONS: Dict[str, Callable[[np.random.Generator, int, int], np.ndarray]
     'typewriter': typewriter,
 }
 
-
 # ----------------------------------------------------------------------------------------------
 # clip level
+
 
 def pink_noise(n: int, rng: np.random.Generator) -> np.ndarray:
     """Unit-RMS pink (1/f power) noise of ``n`` samples, shaped in the frequency domain."""
@@ -450,12 +462,15 @@ def pink_noise(n: int, rng: np.random.Generator) -> np.ndarray:
     return x / (np.sqrt(np.mean(x**2)) + 1e-12)
 
 
-def synthesize_clip_audio(categories: Sequence[str], rng: np.random.Generator,
-                          sr: int = SAMPLE_RATE, duration: float = DURATION_S) -> np.ndarray:
+def synthesize_clip_audio(categories: Sequence[str],
+                          rng: np.random.Generator,
+                          sr: int = SAMPLE_RATE,
+                          duration: float = DURATION_S) -> np.ndarray:
     """Audio of a clip: the mix of the sounding objects' sounds plus room noise.
 
     Each source is normalised to unit RMS and weighted by a random ±4 dB; the mix is set to an RMS
-    of U(-26, -14) dBFS, a pink room noise of U(-62, -48) dBFS is added and peaks are kept below 0.99.
+    of U(-26, -14) dBFS, a pink room noise of U(-62, -48) dBFS is added and peaks are kept below
+    0.99.
 
     Args:
         categories (Sequence[str]): Categories of the sounding objects (at least one).

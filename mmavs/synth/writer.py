@@ -11,8 +11,8 @@ Guarantees:
   :func:`os.replace`; a killed run leaves only complete files.
 * **Resumable, never silently different.** ``synth_avs_manifest.json`` at the root records the
   generator version and arguments. Rerunning with the same arguments skips the videos whose files
-  all exist; a root generated with other arguments (or an AVSBench-like tree that this generator did not
-  write) is refused unless ``overwrite=True``, which deletes only ``Single-source/``,
+  all exist; a root generated with other arguments (or an AVSBench-like tree that this generator
+  did not write) is refused unless ``overwrite=True``, which deletes only ``Single-source/``,
   ``Multi-sources/`` and the manifest.
 
 Log-mel caches (``audio_log_mel/*.pkl``) are not written here: the cache tool makes them from the
@@ -34,9 +34,8 @@ import numpy as np
 import soundfile as sf
 
 from mmavs.datasets.layout import MS3_DIR, S4_DIR, SPLITS, MS3Layout, S4Layout
-from .catalog import CATEGORIES
 from mmavs.utils.constants import FRAMES_PER_CLIP, SAMPLE_RATE
-
+from .catalog import CATEGORIES
 from .scene import render_clip, sample_ms3_objects, sample_s4_objects
 
 #: Version of the generator's output; bump whenever the same arguments would give other files.
@@ -190,14 +189,13 @@ def write_csvs(root: str, tasks: List[VideoTask]) -> None:
     (``vid,split``)."""
     s4 = [[t.name, '0', t.category, t.split] for t in tasks if t.subset == 's4']
     ms3 = [[t.name, t.split] for t in tasks if t.subset == 'ms3']
-    atomic_write_bytes(S4Layout(root).csv_path,
-                       _csv_bytes(['name', 'start_time', 'category', 'split'], s4))
+    atomic_write_bytes(
+        S4Layout(root).csv_path, _csv_bytes(['name', 'start_time', 'category', 'split'], s4))
     atomic_write_bytes(MS3Layout(root).csv_path, _csv_bytes(['vid', 'split'], ms3))
 
 
 def _manifest(cfg: SynthAVSConfig, complete: bool) -> dict:
-    return dict(generator='mmavs.synth', version=SYNTH_VERSION, args=asdict(cfg),
-                complete=complete)
+    return dict(generator='mmavs.synth', version=SYNTH_VERSION, args=asdict(cfg), complete=complete)
 
 
 def _write_manifest(root: str, cfg: SynthAVSConfig, complete: bool) -> None:
@@ -220,11 +218,14 @@ def prepare_root(root: str, cfg: SynthAVSConfig, overwrite: bool = False) -> Non
         with open(manifest_path, encoding='utf-8') as f:
             found = json.load(f)
         found_args = found.get('args') or {}
-        diffs = [f'{k}: {found_args.get(k)!r} on disk, {v!r} requested'
-                 for k, v in wanted['args'].items() if found_args.get(k) != v]
+        diffs = [
+            f'{k}: {found_args.get(k)!r} on disk, {v!r} requested'
+            for k, v in wanted['args'].items() if found_args.get(k) != v
+        ]
         if found.get('version') != wanted['version']:
-            diffs.insert(0, f'version: {found.get("version")!r} on disk, '
-                         f'{wanted["version"]!r} requested')
+            diffs.insert(
+                0, f'version: {found.get("version")!r} on disk, '
+                f'{wanted["version"]!r} requested')
         if diffs:
             problem = f'{manifest_path} differs ({"; ".join(diffs)})'
     elif any(osp.exists(p) for p in ours):

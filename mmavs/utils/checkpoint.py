@@ -73,7 +73,8 @@ def allow_runner_checkpoint_types() -> None:
     torch.serialization.add_safe_globals(runner_checkpoint_types())
 
 
-def load_checkpoint_file(path: str, map_location: Any = 'cpu',
+def load_checkpoint_file(path: str,
+                         map_location: Any = 'cpu',
                          unsafe: Optional[bool] = None) -> Any:
     """``torch.load`` a local file, weights-only unless the user opted in.
 
@@ -133,3 +134,18 @@ def register_safe_local_loader() -> None:
     def load_from_local(filename: str, map_location: Any) -> Any:
         filename = osp.expanduser(filename)
         return load_checkpoint_file(filename, map_location=map_location)
+
+
+def add_unsafe_load_argument(parser) -> None:
+    """Add the tools' ``--unsafe-load`` flag (the documented opt-in) to an argparse parser."""
+    parser.add_argument(
+        '--unsafe-load',
+        action='store_true',
+        help=f'load trusted legacy checkpoints with full unpickling (sets {UNSAFE_LOAD_ENV}=1 '
+        'for this process; it runs any code a file contains: only for files you made or trust)')
+
+
+def apply_unsafe_load_argument(args) -> None:
+    """Opt this process in to full unpickling when the tool was given ``--unsafe-load``."""
+    if getattr(args, 'unsafe_load', False):
+        os.environ[UNSAFE_LOAD_ENV] = '1'

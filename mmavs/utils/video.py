@@ -43,16 +43,20 @@ def list_frame_files(frames_dir: str) -> List[str]:
     """
     if not osp.isdir(frames_dir):
         raise FileNotFoundError(f'frames folder not found: {frames_dir}')
-    names = [n for n in os.listdir(frames_dir)
-             if n.lower().endswith(FRAME_EXTENSIONS) and osp.isfile(osp.join(frames_dir, n))]
+    names = [
+        n for n in os.listdir(frames_dir)
+        if n.lower().endswith(FRAME_EXTENSIONS) and osp.isfile(osp.join(frames_dir, n))
+    ]
     if not names:
         raise ValueError(f'expected image files ({", ".join(FRAME_EXTENSIONS)}) in the frames '
                          f'folder, found none in {frames_dir}')
     return [osp.join(frames_dir, n) for n in sorted(names, key=natural_key)]
 
 
-def read_video_frames(path: str, fps: float = 1.0, max_frames: Optional[int] = None
-                      ) -> Tuple[List[np.ndarray], List[float], dict]:
+def read_video_frames(
+        path: str,
+        fps: float = 1.0,
+        max_frames: Optional[int] = None) -> Tuple[List[np.ndarray], List[float], dict]:
     """Decode a video and sample ``fps`` frames per second of its timestamps.
 
     Args:
@@ -256,6 +260,5 @@ def read_video_audio(path: str, target_sr: int = 16000) -> Optional[np.ndarray]:
         container.close()
     waveform = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
     if offset > 0:
-        waveform = np.concatenate([np.zeros(int(round(offset * target_sr)), np.float32),
-                                   waveform])
+        waveform = np.concatenate([np.zeros(int(round(offset * target_sr)), np.float32), waveform])
     return np.clip(waveform, -1.0, 1.0)

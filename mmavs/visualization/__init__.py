@@ -2,8 +2,7 @@
 """Figures of robust AVS results: overlays, per-condition bars, similarity histograms, the gate
 calibration curve."""
 from .plots import (figure_to_array, overlay_grid, overlay_mask, plot_condition_bars,
-                    plot_gate_calibration, plot_similarity_histogram,
-                    similarity_histogram_figure)
+                    plot_gate_calibration, plot_similarity_histogram, similarity_histogram_figure)
 
 __all__ = [
     'overlay_mask', 'overlay_grid', 'plot_condition_bars', 'plot_similarity_histogram',

@@ -167,11 +167,12 @@ def plot_condition_bars(table: Mapping,
         values = np.array([float(table[c].get(metric, np.nan)) for c in conditions])
         shown = ~np.isnan(values)
         pos = x + (k - (len(metrics) - 1) / 2) * width
-        bars = ax.bar(pos[shown],
-                      values[shown],
-                      width,
-                      label=metric.replace('_', ' '),
-                      color=METRIC_COLORS.get(metric))
+        bars = ax.bar(
+            pos[shown],
+            values[shown],
+            width,
+            label=metric.replace('_', ' '),
+            color=METRIC_COLORS.get(metric))
         ax.bar_label(bars, fmt='%.3f', fontsize=7, padding=1)
     ax.set_xticks(x)
     ax.set_xticklabels(conditions)
@@ -207,17 +208,20 @@ def similarity_histogram_figure(pos_scores: Sequence[float],
     ax = fig.add_subplot(1, 1, 1)
     edges = np.linspace(0, 1, bins + 1)
     # Positives are green; negatives take the other tab10 colours (never green).
-    negative_colors = iter(['#d62728', '#1f77b4', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2',
-                            '#7f7f7f', '#bcbd22', '#17becf'] * 4)
+    negative_colors = iter([
+        '#d62728', '#1f77b4', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22',
+        '#17becf'
+    ] * 4)
     for name, scores in groups.items():
         if scores.size == 0:
             continue
-        ax.hist(scores,
-                bins=edges,
-                density=True,
-                alpha=0.45,
-                label=f'{name} (n={scores.size})',
-                color='#2ca02c' if name == 'positive' else next(negative_colors))
+        ax.hist(
+            scores,
+            bins=edges,
+            density=True,
+            alpha=0.45,
+            label=f'{name} (n={scores.size})',
+            color='#2ca02c' if name == 'positive' else next(negative_colors))
     if threshold is not None:
         ax.axvline(threshold, color='k', linestyle='--', linewidth=1, label=f'gate {threshold:g}')
     ax.set_xlim(0, 1)
@@ -256,18 +260,21 @@ def plot_similarity_histogram(pos_scores: Sequence[float],
     Returns:
         str: ``out_path``.
     """
-    fig = similarity_histogram_figure(pos_scores, neg_scores, title, bins, threshold,
-                                      where=f' for {out_path}')
+    fig = similarity_histogram_figure(
+        pos_scores, neg_scores, title, bins, threshold, where=f' for {out_path}')
     return _save(fig, out_path)
 
 
-def plot_gate_calibration(sweep: Sequence[dict], chosen: dict, out_path: str,
+def plot_gate_calibration(sweep: Sequence[dict],
+                          chosen: dict,
+                          out_path: str,
                           title: str = 'Gating threshold calibration',
                           spread: Optional[Sequence[float]] = None) -> str:
     """Positive mIoU, G-FPR and G-false_alarm (and G-mIoU) against the threshold, PNG.
 
     The chosen threshold is a vertical line; the mIoU bound a dotted horizontal line; ``spread``
-    (``(low, high)``, e.g. the 5-95 % range of :func:`mmavs.evaluation.gate_bootstrap.bootstrap_gate_thresholds`) a
+    (``(low, high)``, e.g. the 5-95 % range of
+    :func:`mmavs.evaluation.gate_bootstrap.bootstrap_gate_thresholds`) a
     shaded band.
 
     Returns:
@@ -277,19 +284,21 @@ def plot_gate_calibration(sweep: Sequence[dict], chosen: dict, out_path: str,
     fig = Figure(figsize=(6.4, 4.6), dpi=100)
     ax = fig.add_subplot(1, 1, 1)
     curves = (('positive_mIoU', 'positive mIoU', '#1f77b4', '-'),
-              ('G-FPR', 'G-FPR', '#d62728', '-'),
-              ('G-false_alarm', 'G-false alarm', '#ff7f0e', '--'),
-              ('G-mIoU', 'G-mIoU', '#9467bd', ':'))
+              ('G-FPR', 'G-FPR', '#d62728', '-'), ('G-false_alarm', 'G-false alarm', '#ff7f0e',
+                                                   '--'), ('G-mIoU', 'G-mIoU', '#9467bd', ':'))
     for key, label, color, style in curves:
         ax.plot(x, [r[key] for r in sweep], style, color=color, label=label, linewidth=1.5)
     thr = chosen['threshold']
     ax.axvline(thr, color='k', linewidth=1, label=f'chosen {thr:g}')
     if spread is not None:
         low, high = spread
-        ax.axvspan(low, high, color='0.85', zorder=0,
-                   label=f'bootstrap 5-95 % {low:g}-{high:g}')
-    ax.axhline(chosen['min_positive_mIoU'], color='#1f77b4', linestyle=':', linewidth=0.8,
-               label='mIoU bound')
+        ax.axvspan(low, high, color='0.85', zorder=0, label=f'bootstrap 5-95 % {low:g}-{high:g}')
+    ax.axhline(
+        chosen['min_positive_mIoU'],
+        color='#1f77b4',
+        linestyle=':',
+        linewidth=0.8,
+        label='mIoU bound')
     row = chosen['row']
     ax.plot([thr, thr], [row['positive_mIoU'], row['G-FPR']], 'ko', markersize=4)
     ax.set_xlim(0, 1)

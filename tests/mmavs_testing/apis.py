@@ -1,14 +1,12 @@
 # Copyright (c) mmavs contributors. All rights reserved.
 """Constants and data builders shared by the API tests."""
-from pathlib import Path
-
 import torch
 
 from mmavs.evaluation import frame_statistics
+from mmavs_testing import ROBUST_S4
 
-REPO = Path(__file__).resolve().parents[2]
 #: The robust SynthAVS config (tiny CPU model, test pipeline Resize to 112 px).
-CONFIG = REPO / 'configs' / 'tpavi' / 'tpavi-robust_mit-tiny_1xb16-60e_synthavs-robust-s4-112x112.py'
+CONFIG = ROBUST_S4
 
 SIZE = 16
 

@@ -6,12 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from mmavs_testing import REPO, ROBUST_S4
 
 
-
-
-def write_tiny_config(path: Path, data_root: Path, base: str = 'configs/tpavi/tpavi-robust_mit-tiny_1xb16-60e_synthavs-robust-s4-112x112.py',
+def write_tiny_config(path: Path,
+                      data_root: Path,
+                      base: str = str(ROBUST_S4.relative_to(REPO)),
                       epochs: int = 1) -> Path:
     """A config inheriting a repo config, shrunk to a few CPU iterations on ``data_root``."""
     root = str(data_root)
@@ -35,8 +35,13 @@ def write_tiny_config(path: Path, data_root: Path, base: str = 'configs/tpavi/tp
 def run_tool(args, cwd=None, timeout=300):
     """Run a repo tool in a fresh interpreter; returns the CompletedProcess (stdout+stderr)."""
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
-    return subprocess.run([sys.executable] + [str(a) for a in args], cwd=cwd or REPO, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable] + [str(a) for a in args],
+        cwd=cwd or REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout)
 
 
 def load_tool(relpath: str):

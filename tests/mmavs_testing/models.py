@@ -17,14 +17,26 @@ SIZE = 64
 AUDIO_DIMS = 32
 
 TINY_MIT = dict(
-    type='MixVisionTransformer', in_channels=3, embed_dims=8, num_stages=4,
-    num_layers=[1, 1, 1, 1], num_heads=[1, 2, 4, 8], patch_sizes=[7, 3, 3, 3],
-    sr_ratios=[8, 4, 2, 1], out_indices=(0, 1, 2, 3), mlp_ratio=2)
+    type='MixVisionTransformer',
+    in_channels=3,
+    embed_dims=8,
+    num_stages=4,
+    num_layers=[1, 1, 1, 1],
+    num_heads=[1, 2, 4, 8],
+    patch_sizes=[7, 3, 3, 3],
+    sr_ratios=[8, 4, 2, 1],
+    out_indices=(0, 1, 2, 3),
+    mlp_ratio=2)
 TINY_MIT_CHANNELS = [8, 16, 32, 64]
 
 
-def tiny_model_cfg(backbone=None, channels=None, fusion='ChannelGateFusion', neck=None,
-                   similarity=True, gate_thr=None, **kwargs):
+def tiny_model_cfg(backbone=None,
+                   channels=None,
+                   fusion='ChannelGateFusion',
+                   neck=None,
+                   similarity=True,
+                   gate_thr=None,
+                   **kwargs):
     """Config of a tiny AVSegmentor (MiT by default) with AudioCNN and SegformerHead."""
     backbone = copy.deepcopy(backbone or TINY_MIT)
     channels = list(channels or TINY_MIT_CHANNELS)
@@ -37,12 +49,23 @@ def tiny_model_cfg(backbone=None, channels=None, fusion='ChannelGateFusion', nec
         audio_backbone=dict(type='AudioCNN', base_channels=4, out_channels=AUDIO_DIMS),
         fusion=fusion_cfg,
         decode_head=dict(
-            type='SegformerHead', in_channels=channels, in_index=list(range(len(channels))),
-            channels=16, dropout_ratio=0.0, num_classes=2, out_channels=1, threshold=0.5,
-            norm_cfg=dict(type='BN', requires_grad=True), align_corners=False,
-            loss_decode=[dict(type='SigmoidBCELoss'), dict(type='EmptySafeIoULoss')]),
-        similarity_head=dict(type='SimilarityHead', visual_channels=channels[-1],
-                             audio_channels=AUDIO_DIMS, embed_dims=16) if similarity else None,
+            type='SegformerHead',
+            in_channels=channels,
+            in_index=list(range(len(channels))),
+            channels=16,
+            dropout_ratio=0.0,
+            num_classes=2,
+            out_channels=1,
+            threshold=0.5,
+            norm_cfg=dict(type='BN', requires_grad=True),
+            align_corners=False,
+            loss_decode=[dict(type='SigmoidBCELoss'),
+                         dict(type='EmptySafeIoULoss')]),
+        similarity_head=dict(
+            type='SimilarityHead',
+            visual_channels=channels[-1],
+            audio_channels=AUDIO_DIMS,
+            embed_dims=16) if similarity else None,
         gate_thr=gate_thr,
         test_cfg=dict(mode='whole'))
     if neck is not None:
@@ -58,10 +81,15 @@ def make_samples(labels, size=SIZE, box=(16, 48)):
         gt = torch.zeros(1, size, size, dtype=torch.long)
         if label:
             gt[:, box[0]:box[1], box[0]:box[1]] = 1
-        sample = SegDataSample(metainfo=dict(
-            img_path=f'frame_{i}.png', ori_shape=(size, size), img_shape=(size, size),
-            pad_shape=(size, size), padding_size=[0, 0, 0, 0], is_sounding=int(label),
-            condition='positive' if label else 'silence'))
+        sample = SegDataSample(
+            metainfo=dict(
+                img_path=f'frame_{i}.png',
+                ori_shape=(size, size),
+                img_shape=(size, size),
+                pad_shape=(size, size),
+                padding_size=[0, 0, 0, 0],
+                is_sounding=int(label),
+                condition='positive' if label else 'silence'))
         sample.gt_sem_seg = PixelData(data=gt)
         samples.append(sample)
     return samples
@@ -70,5 +98,6 @@ def make_samples(labels, size=SIZE, box=(16, 48)):
 def make_inputs(batch, size=SIZE, seed=0):
     """``dict(img=[B, 3, H, W], audio=[B, 96, 64])`` of random values."""
     gen = torch.Generator().manual_seed(seed)
-    return dict(img=torch.randn(batch, 3, size, size, generator=gen),
-                audio=torch.randn(batch, 96, 64, generator=gen))
+    return dict(
+        img=torch.randn(batch, 3, size, size, generator=gen),
+        audio=torch.randn(batch, 96, 64, generator=gen))

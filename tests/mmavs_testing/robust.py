@@ -14,12 +14,12 @@ from mmavs.datasets.transforms.negative_audio import AddNegativeAudio
 from mmavs.synth import SynthAVSConfig
 
 #: The manifest tool, run in-process by :func:`run_tool`.
-TOOL = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'dataset_converters',
-                'make_robust_manifest.py')
+TOOL = osp.join(
+    osp.dirname(__file__), '..', '..', 'tools', 'dataset_converters', 'make_robust_manifest.py')
 
 #: Videos per split of the tiny SynthAVS tree (S4, MS3) and its frame side in px.
-TINY_SYNTH = SynthAVSConfig(seed=3, s4_train=12, s4_val=4, s4_test=6, ms3_train=4, ms3_val=3,
-                            ms3_test=3, size=32)
+TINY_SYNTH = SynthAVSConfig(
+    seed=3, s4_train=12, s4_val=4, s4_test=6, ms3_train=4, ms3_val=3, ms3_test=3, size=32)
 
 
 def write_wav(path, waveform, sample_rate, subtype='FLOAT'):
@@ -45,8 +45,8 @@ def summarise(results):
         video_id=results['video_id'],
         is_sounding=results.get('is_sounding'),
         source=results.get('negative_source'),
-        num_samples=None if results.get('audio_waveform') is None
-        else int(len(results['audio_waveform'])))
+        num_samples=None if results.get('audio_waveform') is None else int(
+            len(results['audio_waveform'])))
 
 
 class ToyFrameDataset(BaseDataset):
@@ -76,11 +76,17 @@ class ToyFrameDataset(BaseDataset):
         for i in range(self.num_videos):
             vid = f'toy_{i:05d}'
             category = self.categories[i % len(self.categories)]
-            info = dict(video_id=vid, category=category, split=self.split,
-                        audio_path=wavs[i % len(wavs)])
+            info = dict(
+                video_id=vid, category=category, split=self.split, audio_path=wavs[i % len(wavs)])
             self.video_infos.append(info)
-            data_list.append(dict(info, img_path=f'{vid}.png', seg_map_path=f'{vid}_mask.png',
-                                  frame_idx=0, is_sounding=1, condition='positive'))
+            data_list.append(
+                dict(
+                    info,
+                    img_path=f'{vid}.png',
+                    seg_map_path=f'{vid}_mask.png',
+                    frame_idx=0,
+                    is_sounding=1,
+                    condition='positive'))
         return data_list
 
 

@@ -2,6 +2,7 @@
 """Fixtures of the API tests: the tiny CPU model (random weights) and its checkpoint."""
 import pytest
 import torch
+
 from mmavs_testing.apis import CONFIG
 
 

@@ -6,13 +6,13 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from mmavs_testing.apis import CONFIG
 from mmengine.config import Config
 
 from mmavs.apis import inference_model, inference_pipeline_cfg, init_model
-from mmavs.audio import example_indices, frame_audio_examples, frame_clip_examples
+from mmavs.audio import (example_indices, frame_audio_examples, frame_clip_examples,
+                         waveform_to_examples)
 from mmavs.utils.checkpoint import load_checkpoint_file, read_gate_thr
-from mmavs.audio import waveform_to_examples
+from mmavs_testing.apis import CONFIG
 
 SR = 16000
 
@@ -72,11 +72,14 @@ def test_no_audio_is_digital_silence():
 def test_int16_and_stereo_waveforms_are_normalised_and_mixed():
     wave = np.random.default_rng(3).uniform(-0.5, 0.5, 2 * SR).astype(np.float32)
     pcm = np.round(wave * 32768).clip(-32768, 32767).astype(np.int16)
-    assert torch.allclose(frame_audio_examples(pcm, [0, 1], SR),
-                          frame_audio_examples(pcm.astype(np.float32) / 32768, [0, 1], SR))
+    assert torch.allclose(
+        frame_audio_examples(pcm, [0, 1], SR),
+        frame_audio_examples(pcm.astype(np.float32) / 32768, [0, 1], SR))
     stereo = np.stack([wave, np.zeros_like(wave)], axis=1)
-    assert torch.allclose(frame_audio_examples(stereo, [0, 1], SR),
-                          frame_audio_examples(wave / 2, [0, 1], SR), atol=1e-5)
+    assert torch.allclose(
+        frame_audio_examples(stereo, [0, 1], SR),
+        frame_audio_examples(wave / 2, [0, 1], SR),
+        atol=1e-5)
 
 
 def test_waveform_without_sample_rate_is_an_error():
@@ -178,8 +181,7 @@ def test_audio_changes_the_similarity_and_silence_equals_no_audio(tiny_model):
 def test_gating_empties_masks_but_never_the_logits(tiny_checkpoint):
     frames = _frames([(64, 64)] * 2, seed=8)
     free = inference_model(init_model(CONFIG, str(tiny_checkpoint)), frames, None)
-    gated = inference_model(init_model(CONFIG, str(tiny_checkpoint), gate_thr=1.0), frames,
-                          None)
+    gated = inference_model(init_model(CONFIG, str(tiny_checkpoint), gate_thr=1.0), frames, None)
     for f, g in zip(free, gated):
         assert torch.equal(f.seg_logits.data, g.seg_logits.data)
         assert g.metainfo['gated'] and int(g.pred_sem_seg.data.sum()) == 0
@@ -198,9 +200,9 @@ def test_bad_frames_are_reported(tmp_path, tiny_model):
 
 
 def test_clip_level_model_hears_the_whole_clip(tiny_checkpoint):
+
     def model_with(level):
-        model = init_model(CONFIG, str(tiny_checkpoint),
-                           cfg_options={'model.audio_level': level})
+        model = init_model(CONFIG, str(tiny_checkpoint), cfg_options={'model.audio_level': level})
         torch.manual_seed(0)  # TPAVI starts as an identity (zero residual): let the audio in
         with torch.no_grad():
             for param in model.fusion.parameters():
@@ -217,8 +219,7 @@ def test_clip_level_model_hears_the_whole_clip(tiny_checkpoint):
     clip, frame_level = run(model_with('clip')), run(model_with('frame'))
     # one clip, one picture: one clip-level mask and score; frame-level ones differ by second
     assert torch.allclose(clip[0].seg_logits.data, clip[1].seg_logits.data, atol=1e-6)
-    assert clip[0].pred_similarity.item() == pytest.approx(clip[1].pred_similarity.item(),
-                                                           abs=1e-6)
+    assert clip[0].pred_similarity.item() == pytest.approx(clip[1].pred_similarity.item(), abs=1e-6)
     assert not torch.allclose(frame_level[0].seg_logits.data, frame_level[1].seg_logits.data)
     assert frame_level[0].pred_similarity.item() != pytest.approx(
         frame_level[1].pred_similarity.item(), abs=1e-6)

@@ -9,8 +9,8 @@ import torch
 from mmavs.audio import AudioLoadError, load_audio, waveform_to_examples
 
 # (subtype, quantisation step of the stored samples)
-SUBTYPES = [('PCM_U8', 2.0**-7), ('PCM_16', 2.0**-15), ('PCM_24', 2.0**-23),
-            ('PCM_32', 2.0**-31), ('FLOAT', 1e-7), ('DOUBLE', 1e-7)]
+SUBTYPES = [('PCM_U8', 2.0**-7), ('PCM_16', 2.0**-15), ('PCM_24', 2.0**-23), ('PCM_32', 2.0**-31),
+            ('FLOAT', 1e-7), ('DOUBLE', 1e-7)]
 
 
 def make_signal(num_samples=1600, channels=1, seed=0):

@@ -98,7 +98,9 @@ def test_write_is_atomic(tmp_path, monkeypatch):
     (torch.zeros(5, 2, 96, 64), r'found shape \[5, 2, 96, 64\]'),
     (torch.zeros(5, 96, 32), r'found shape \[5, 96, 32\]'),
     (torch.zeros(0, 1, 96, 64), 'found 0'),
-    ({'log_mel': 1}, 'found dict'),
+    ({
+        'log_mel': 1
+    }, 'found dict'),
     (torch.full((1, 96, 64), float('nan')), 'non-finite'),
 ])
 def test_bad_content_names_the_file(tmp_path, obj, message):

@@ -10,8 +10,9 @@ from mmseg.registry import DATASETS
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs' / '_base_' / 'datasets'
 
 
-@pytest.mark.parametrize('name', ['synthavs-robust_s4', 'synthavs-robust_ms3',
-                                  'avsbench-robust_s4', 'avsbench-robust_ms3'])
+@pytest.mark.parametrize(
+    'name',
+    ['synthavs-robust_s4', 'synthavs-robust_ms3', 'avsbench-robust_s4', 'avsbench-robust_ms3'])
 def test_dataset_config_builds_and_runs(tiny_root, name):
     """The positive dataset inside each robust wrapper reads the AVSBench layout."""
     cfg = Config.fromfile(str(CONFIG_DIR / f'{name}.py'))
@@ -20,8 +21,8 @@ def test_dataset_config_builds_and_runs(tiny_root, name):
     subset = name.split('_')[-1]
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         wrapper = cfg[loader].dataset
-        assert wrapper.type == ('RobustTrainDataset' if loader == 'train_dataloader' else
-                                'RobustTestDataset')
+        assert wrapper.type == ('RobustTrainDataset'
+                                if loader == 'train_dataloader' else 'RobustTestDataset')
         ds_cfg = wrapper.dataset.copy()
         assert ds_cfg.type == ('AVSBenchS4Dataset' if subset == 's4' else 'AVSBenchMS3Dataset')
         ds_cfg.data_root = str(tiny_root)

@@ -8,8 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from mmavs.audio import (load_audio, load_log_mel_cache, save_log_mel_cache,
-                         waveform_to_examples)
+from mmavs.audio import load_audio, load_log_mel_cache, save_log_mel_cache, waveform_to_examples
 from mmavs.datasets import AVSBenchMS3Dataset, AVSBenchS4Dataset
 from mmavs.datasets.avsbench import MAX_LISTED_MISSING
 from mmavs.datasets.layout import S4Layout

@@ -8,10 +8,11 @@ import torch
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
-from mmavs_testing.apis import SIZE, biased_run, square
 from mmavs.evaluation import (RobustAVSMetric, choose_gate_threshold, frame_statistics,
                               gated_report, roc_auc, sweep_gate_thresholds)
 from mmavs.visualization import plot_gate_calibration
+from mmavs_testing.apis import SIZE, biased_run, square
+
 
 def test_separable_scores_give_zero_fpr_at_the_middle_of_the_gap():
     _, stats, scores = biased_run([0.8, 0.85, 0.9, 0.95],
@@ -70,9 +71,10 @@ def test_gated_report_equals_the_robust_metric(tmp_path):
     stats = {}
     for name in scores:
         mine = [s for s in samples if s.metainfo['condition'] == name]
-        stats[name] = frame_statistics(torch.cat([s.seg_logits.data for s in mine]),
-                                       torch.cat([s.gt_sem_seg.data for s in mine]),
-                                       probabilities=True)
+        stats[name] = frame_statistics(
+            torch.cat([s.seg_logits.data for s in mine]),
+            torch.cat([s.gt_sem_seg.data for s in mine]),
+            probabilities=True)
     report = gated_report(stats, scores, 0.5)
     assert report['global']['G-FPR'] == pytest.approx(metrics['gated/G-FPR'])
     assert report['global']['G-mIoU'] == pytest.approx(metrics['gated/G-mIoU'])

@@ -45,12 +45,13 @@ class _FramesUnderConditions:
                     logits = torch.randn(1, size, size, generator=gen) * 3
                     gt = (torch.rand(1, size, size, generator=gen) > 0.5).long()
                     self.items.append(
-                        dict(condition=cond,
-                             video_id=f'clip{clip}',
-                             frame_idx=frame_idx,
-                             img_path=img_path,
-                             logits=logits,
-                             gt=gt if cond == 'positive' else torch.zeros_like(gt)))
+                        dict(
+                            condition=cond,
+                            video_id=f'clip{clip}',
+                            frame_idx=frame_idx,
+                            img_path=img_path,
+                            logits=logits,
+                            gt=gt if cond == 'positive' else torch.zeros_like(gt)))
 
     def __len__(self):
         return len(self.items)
@@ -68,21 +69,21 @@ class _FramesUnderConditions:
 @pytest.mark.parametrize('batch_size', [1, 4])
 def test_one_run_writes_table_and_figures(tmp_path, batch_size):
     dataset = _FramesUnderConditions(tmp_path)
-    runner = Runner(model=_LogitsAsInputModel(),
-                    work_dir=str(tmp_path / 'work'),
-                    test_dataloader=dict(dataset=dataset,
-                                         batch_size=batch_size,
-                                         num_workers=0,
-                                         sampler=dict(type='DefaultSampler', shuffle=False),
-                                         collate_fn=dict(type='pseudo_collate')),
-                    test_cfg=dict(type='TestLoop'),
-                    test_evaluator=dict(type='RobustAVSMetric', output_dir=str(tmp_path / 'work')),
-                    custom_hooks=[
-                        dict(type='RobustVisualizationHook',
-                             show_dir=str(tmp_path / 'vis'),
-                             num_clips=2)
-                    ],
-                    default_scope='mmseg')
+    runner = Runner(
+        model=_LogitsAsInputModel(),
+        work_dir=str(tmp_path / 'work'),
+        test_dataloader=dict(
+            dataset=dataset,
+            batch_size=batch_size,
+            num_workers=0,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            collate_fn=dict(type='pseudo_collate')),
+        test_cfg=dict(type='TestLoop'),
+        test_evaluator=dict(type='RobustAVSMetric', output_dir=str(tmp_path / 'work')),
+        custom_hooks=[
+            dict(type='RobustVisualizationHook', show_dir=str(tmp_path / 'vis'), num_clips=2)
+        ],
+        default_scope='mmseg')
     metrics = runner.test()
     logits = torch.cat([d['logits'] for d in dataset.items if d['condition'] == 'positive'])
     gt = torch.cat([d['gt'] for d in dataset.items if d['condition'] == 'positive'])

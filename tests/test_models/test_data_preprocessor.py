@@ -10,8 +10,13 @@ from mmseg.registry import MODELS
 
 from mmavs.datasets import AVSBenchMS3Dataset
 
-NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], bgr_to_rgb=True,
-            size_divisor=32, pad_val=0, seg_pad_val=255)
+NORM = dict(
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+    size_divisor=32,
+    pad_val=0,
+    seg_pad_val=255)
 PIPELINE = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAVSMask'),
@@ -43,8 +48,11 @@ def test_image_path_matches_seg_data_preprocessor(batch, training):
     ours = MODELS.build(dict(type='AVSegDataPreProcessor', **NORM))
     ref = SegDataPreProcessor(**NORM)
     out = ours(copy.deepcopy(batch), training=training)
-    expected = ref(dict(inputs=copy.deepcopy(batch['inputs']['img']),
-                        data_samples=copy.deepcopy(batch['data_samples'])), training=training)
+    expected = ref(
+        dict(
+            inputs=copy.deepcopy(batch['inputs']['img']),
+            data_samples=copy.deepcopy(batch['data_samples'])),
+        training=training)
     torch.testing.assert_close(out['inputs']['img'], expected['inputs'])
 
 

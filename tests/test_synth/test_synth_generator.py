@@ -10,9 +10,9 @@ import pytest
 import soundfile as sf
 from PIL import Image
 
+from mmavs.audio import rms_dbfs
 from mmavs.datasets.categories import SYNTH_CATEGORY_GROUPS
 from mmavs.datasets.layout import MS3Layout, S4Layout
-from mmavs.audio import rms_dbfs
 from mmavs.datasets.robust import is_valid_donor
 from mmavs.synth import (CATEGORIES, MANIFEST_NAME, SOUND_FUNCTIONS, SynthAVSConfig,
                          generate_synth_avs, plan_videos, render_clip, sample_ms3_objects,
@@ -73,8 +73,8 @@ def test_generated_files_have_the_avsbench_formats(tiny_root, tiny_cfg):
 
 
 def test_generator_is_deterministic_and_seed_dependent(tmp_path):
-    cfg = SynthAVSConfig(seed=3, s4_train=2, s4_val=1, s4_test=0, ms3_train=1, ms3_val=0,
-                         ms3_test=1, size=48)
+    cfg = SynthAVSConfig(
+        seed=3, s4_train=2, s4_val=1, s4_test=0, ms3_train=1, ms3_val=0, ms3_test=1, size=48)
     a, b, c = (str(tmp_path / n) for n in 'abc')
     generate_synth_avs(a, cfg, progress=False)
     generate_synth_avs(b, cfg, workers=2, progress=False)
@@ -89,8 +89,8 @@ def test_generator_is_deterministic_and_seed_dependent(tmp_path):
 
 
 def test_generator_resumes_and_refuses_other_arguments(tmp_path):
-    cfg = SynthAVSConfig(seed=1, s4_train=2, s4_val=1, s4_test=1, ms3_train=1, ms3_val=1,
-                         ms3_test=1, size=48)
+    cfg = SynthAVSConfig(
+        seed=1, s4_train=2, s4_val=1, s4_test=1, ms3_train=1, ms3_val=1, ms3_test=1, size=48)
     root = str(tmp_path / 'root')
     assert generate_synth_avs(root, cfg, progress=False)['written'] == 7
     victim = video_files(root, plan_videos(cfg)[1])[2]
@@ -108,9 +108,11 @@ def test_generator_resumes_and_refuses_other_arguments(tmp_path):
 def test_generator_refuses_a_tree_it_did_not_write(tmp_path):
     (tmp_path / 'Single-source').mkdir()
     with pytest.raises(FileExistsError, match='no synth_avs_manifest.json'):
-        generate_synth_avs(str(tmp_path), SynthAVSConfig(s4_train=1, s4_val=0, s4_test=0,
-                                                          ms3_train=0, ms3_val=0, ms3_test=0,
-                                                          size=32), progress=False)
+        generate_synth_avs(
+            str(tmp_path),
+            SynthAVSConfig(
+                s4_train=1, s4_val=0, s4_test=0, ms3_train=0, ms3_val=0, ms3_test=0, size=32),
+            progress=False)
 
 
 def test_s4_categories_are_balanced_per_split():
@@ -130,8 +132,8 @@ def test_s4_sounding_object_is_usually_but_not_always_the_salient_one():
         assert len(sounding) == 1 and sounding[0].category == CATEGORIES[i % len(CATEGORIES)]
         assert all(o.category != sounding[0].category for o in objects if not o.sounding)
         # no silent distractor could be the source of an off-screen donor's sound
-        assert not any(is_valid_donor(sounding[0].category, o.category)
-                       for o in objects if not o.sounding)
+        assert not any(
+            is_valid_donor(sounding[0].category, o.category) for o in objects if not o.sounding)
         largest = max(objects, key=lambda o: o.poses[0].radius)
         salient += largest.sounding
         distractors += len(objects) - 1

@@ -6,12 +6,10 @@ import math
 
 import pytest
 import torch
-from mmavs_testing.cli import REPO, load_tool, run_tool, write_tiny_config
 
 from mmavs.apis import init_model
 from mmavs.utils.checkpoint import load_checkpoint_file, read_gate_thr
-
-
+from mmavs_testing.cli import REPO, load_tool, run_tool, write_tiny_config
 
 pytestmark = pytest.mark.usefixtures('one_torch_thread')
 
@@ -32,8 +30,12 @@ def test_calibrate_gate_writes_plot_threshold_and_checkpoint(tmp_path, capsys, t
     cfg, ckpt = tiny_run
     tool = load_tool('tools/analysis_tools/calibrate_gate.py')
     out_ckpt = tmp_path / 'gated.pth'
-    summary = tool.main([str(cfg), str(ckpt), '--work-dir', str(tmp_path / 'calib'),
-                         '--out-ckpt', str(out_ckpt), '--no-progress'])
+    summary = tool.main([
+        str(cfg),
+        str(ckpt), '--work-dir',
+        str(tmp_path / 'calib'), '--out-ckpt',
+        str(out_ckpt), '--no-progress'
+    ])
     printed = capsys.readouterr().out
     info = summary['calibration']
     thr = info['gate_thr']
@@ -43,8 +45,10 @@ def test_calibrate_gate_writes_plot_threshold_and_checkpoint(tmp_path, capsys, t
     assert saved['calibration']['gate_thr'] == thr and len(saved['sweep']) == 101
     # The rule: positive mIoU within the allowed drop, and no feasible threshold has lower G-FPR.
     assert info['positive_mIoU'] >= info['no_gate_positive_mIoU'] - 0.01 - 1e-9
-    feasible = [r for r in summary['sweep']
-                if r['positive_mIoU'] >= info['no_gate_positive_mIoU'] - 0.01 - 1e-9]
+    feasible = [
+        r for r in summary['sweep']
+        if r['positive_mIoU'] >= info['no_gate_positive_mIoU'] - 0.01 - 1e-9
+    ]
     assert info['G_FPR'] <= min(r['G-FPR'] for r in feasible) + 1e-12
     assert set(info['num_frames']) == {'positive', 'silence', 'noise', 'offscreen'}
     # The spread of the rule over resampled val videos (two videos in the tiny split).
@@ -78,10 +82,28 @@ def test_plot_similarity_writes_the_histogram_and_prints_auc(tmp_path, capsys, t
 
 
 def _results(miou, fpr, gated_fpr=None):
-    report = {'conditions': {'positive': {'num_frames': 10, 'mIoU': miou, 'F': 0.7, 'FPR': 0.2,
-                                          'false_alarm': 1.0},
-                             'silence': {'num_frames': 10, 'FPR': fpr, 'false_alarm': 0.9}},
-              'global': {'G-FPR': fpr, 'G-false_alarm': 0.9, 'G-mIoU': 0.6, 'G-F': 0.65}}
+    report = {
+        'conditions': {
+            'positive': {
+                'num_frames': 10,
+                'mIoU': miou,
+                'F': 0.7,
+                'FPR': 0.2,
+                'false_alarm': 1.0
+            },
+            'silence': {
+                'num_frames': 10,
+                'FPR': fpr,
+                'false_alarm': 0.9
+            }
+        },
+        'global': {
+            'G-FPR': fpr,
+            'G-false_alarm': 0.9,
+            'G-mIoU': 0.6,
+            'G-F': 0.65
+        }
+    }
     out = {'gate_thr': None, 'no_gate': report}
     if gated_fpr is not None:
         out['gate_thr'] = 0.5
@@ -95,8 +117,10 @@ def test_compare_results_puts_both_side_by_side(tmp_path):
     a.write_text(json.dumps(_results(0.70, 0.30)))
     b.write_text(json.dumps(_results(0.65, 0.05, gated_fpr=0.01)))
     out = tmp_path / 'cmp.md'
-    proc = run_tool([REPO / 'tools/analysis_tools/compare_results.py', a, b, '--names',
-                     'baseline', 'debiased', '--out', out])
+    proc = run_tool([
+        REPO / 'tools/analysis_tools/compare_results.py', a, b, '--names', 'baseline', 'debiased',
+        '--out', out
+    ])
     assert proc.returncode == 0, proc.stderr[-3000:]
     text = out.read_text()
     assert 'baseline' in text and 'debiased' in text
@@ -120,8 +144,10 @@ def test_benchmark_prints_fps_and_throughput(capsys, tiny_run):
     cfg, _ = tiny_run
     tool = load_tool('tools/analysis_tools/benchmark.py')
     assert tool.config_sizes(load_config(cfg)) == ((112, 112), (112, 112))
-    result = tool.main([str(cfg), '--mode', 'both', '--iters', '2', '--warmup', '1',
-                        '--batch-size', '2', '--size', '64', '64'])
+    result = tool.main([
+        str(cfg), '--mode', 'both', '--iters', '2', '--warmup', '1', '--batch-size', '2', '--size',
+        '64', '64'
+    ])
     printed = capsys.readouterr().out
     assert 'inference FPS:' in printed and 'training throughput:' in printed
     assert 'ms/frame' in printed and 'MiB' in printed

@@ -6,11 +6,12 @@ import subprocess
 import sys
 
 import torch
-from mmavs_testing.cli import REPO, write_tiny_config
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 from mmseg.registry import MODELS
+
+from mmavs_testing.cli import REPO, write_tiny_config
 
 
 def _free_port() -> int:
@@ -23,9 +24,15 @@ def test_two_process_gloo_training_finishes_and_checkpoint_loads(tiny_synth_root
     cfg_path = write_tiny_config(tmp_path / 'tiny.py', tiny_synth_root, epochs=1)
     work = tmp_path / 'work'
     env = dict(os.environ, PYTHON=sys.executable, PORT=str(_free_port()), OMP_NUM_THREADS='1')
-    out = subprocess.run(['bash', str(REPO / 'tools/dist_train.sh'), str(cfg_path), '2',
-                          '--work-dir', str(work)],
-                         env=env, capture_output=True, text=True, timeout=400)
+    out = subprocess.run(
+        ['bash',
+         str(REPO / 'tools/dist_train.sh'),
+         str(cfg_path), '2', '--work-dir',
+         str(work)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400)
     log = out.stdout + out.stderr
     assert out.returncode == 0, log[-4000:]
     assert 'Distributed training: True' in log

@@ -6,13 +6,13 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from mmavs_testing.cli import REPO, load_tool, run_tool
 from PIL import Image
 
-CONFIG = REPO / 'configs' / 'tpavi' / 'tpavi-robust_mit-tiny_1xb16-60e_synthavs-robust-s4-112x112.py'
+from mmavs_testing import ROBUST_S4
+from mmavs_testing.cli import REPO, load_tool, run_tool
+
+CONFIG = ROBUST_S4
 S4 = 'Single-source/s4_data'
-
-
 
 pytestmark = pytest.mark.usefixtures('one_torch_thread')
 
@@ -63,8 +63,10 @@ def read_scores(out_dir):
 def test_frames_and_wav_through_the_cli(tmp_path, checkpoints, clip):
     frames, wav = clip
     out = tmp_path / 'out'
-    proc = run_tool([REPO / 'tools/infer.py', CONFIG, checkpoints[0], '--frames', frames,
-                     '--audio', wav, '--out-dir', out])
+    proc = run_tool([
+        REPO / 'tools/infer.py', CONFIG, checkpoints[0], '--frames', frames, '--audio', wav,
+        '--out-dir', out
+    ])
     assert proc.returncode == 0, proc.stderr[-3000:]
     names = sorted(p.stem for p in frames.glob('*.png'))
     assert sorted(p.stem for p in (out / 'masks').glob('*.png')) == names
@@ -86,8 +88,12 @@ def test_frames_and_wav_through_the_cli(tmp_path, checkpoints, clip):
 def test_video_without_audio_track_is_processed_as_silence(tmp_path, capsys, infer_tool,
                                                            checkpoints, silent_video):
     out = tmp_path / 'video'
-    infer_tool.main([str(CONFIG), str(checkpoints[0]), '--video', str(silent_video), '--fps', '2',
-                     '--out-dir', str(out), '--anim', 'mp4'])
+    infer_tool.main([
+        str(CONFIG),
+        str(checkpoints[0]), '--video',
+        str(silent_video), '--fps', '2', '--out-dir',
+        str(out), '--anim', 'mp4'
+    ])
     printed = capsys.readouterr().out
     assert 'has no audio track' in printed and 'silence' in printed
     rows = read_scores(out)
@@ -97,14 +103,18 @@ def test_video_without_audio_track_is_processed_as_silence(tmp_path, capsys, inf
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == len(rows)
     cap.release()
     # The same frames with the audio track explicitly ignored: identical scores.
-    infer_tool.main([str(CONFIG), str(checkpoints[0]), '--video', str(silent_video), '--fps', '2',
-                     '--out-dir', str(tmp_path / 'muted'), '--no-audio', '--anim', 'none'])
+    infer_tool.main([
+        str(CONFIG),
+        str(checkpoints[0]), '--video',
+        str(silent_video), '--fps', '2', '--out-dir',
+        str(tmp_path / 'muted'), '--no-audio', '--anim', 'none'
+    ])
     assert read_scores(tmp_path / 'muted') == rows
     assert not (tmp_path / 'muted' / 'overlay.gif').exists()
 
 
-def test_gate_threshold_comes_from_the_checkpoint_meta(tmp_path, capsys, infer_tool,
-                                                       checkpoints, clip):
+def test_gate_threshold_comes_from_the_checkpoint_meta(tmp_path, capsys, infer_tool, checkpoints,
+                                                       clip):
     frames, wav = clip
     args = [str(CONFIG), str(checkpoints[1]), '--frames', str(frames), '--audio', str(wav)]
     gated = infer_tool.main(args + ['--out-dir', str(tmp_path / 'gated')])
@@ -136,8 +146,8 @@ def test_unreadable_inputs_are_named(tmp_path, capsys, infer_tool, checkpoints, 
     _fails(infer_tool, capsys, base + ['--frames', str(tmp_path / 'no_frames')], 'no_frames')
     bad_wav = tmp_path / 'corrupt.wav'
     bad_wav.write_bytes(b'RIFF\x00\x00\x00\x00WAVEgarbage')
-    _fails(infer_tool, capsys, base + ['--frames', str(frames), '--audio', str(bad_wav)],
-           'corrupt.wav')
+    _fails(infer_tool, capsys, base +
+           ['--frames', str(frames), '--audio', str(bad_wav)], 'corrupt.wav')
     bad_frames = tmp_path / 'frames'
     bad_frames.mkdir()
     (bad_frames / 'f_1.png').write_bytes(b'not a png')
@@ -148,9 +158,12 @@ def test_audio_track_without_pyav_asks_for_a_wav(tmp_path, capsys, monkeypatch, 
                                                  checkpoints, silent_video):
     monkeypatch.setattr(infer_tool, 'pyav_available', lambda: False)
     monkeypatch.setattr(infer_tool, 'probe_audio_track', lambda path: True)
-    _fails(infer_tool, capsys, [str(CONFIG), str(checkpoints[0]), '--video', str(silent_video),
-                                '--out-dir', str(tmp_path / 'o')],
-           'clip.avi has an audio track', '--audio', '--no-audio')
+    _fails(infer_tool, capsys, [
+        str(CONFIG),
+        str(checkpoints[0]), '--video',
+        str(silent_video), '--out-dir',
+        str(tmp_path / 'o')
+    ], 'clip.avi has an audio track', '--audio', '--no-audio')
 
 
 def test_decoded_audio_track_is_used(tmp_path, capsys, monkeypatch, infer_tool, checkpoints,

@@ -6,13 +6,14 @@ import os
 
 from mmengine.config import Config
 
+from mmavs_testing import BASELINE_S4, ROBUST_S4
 from mmavs_testing.cli import REPO, load_tool, run_tool
 
 
 def test_epochs_override_rescales_the_schedule():
     """--epochs N trains N epochs with the schedule's shape: the cosine ends at epoch N."""
     main_job = load_tool('tools/reproduce/main_job.py')
-    cfg = Config.fromfile(str(REPO / 'configs/tpavi/tpavi-robust_mit-tiny_1xb16-60e_synthavs-robust-s4-112x112.py'))
+    cfg = Config.fromfile(str(ROBUST_S4))
     options = main_job.schedule_overrides(cfg, 7)
     cfg.merge_from_dict(dict(option.split('=', 1) for option in options))
     assert int(cfg.train_cfg.max_epochs) == 7
@@ -22,20 +23,20 @@ def test_epochs_override_rescales_the_schedule():
     warmups = [h for h in cfg.custom_hooks if h['type'] == 'NegativeMaskWarmupHook']
     assert [int(h['warmup_epochs']) for h in warmups] == [2]
     # shorter than the warm-up: the cosine (begin 2) stays valid and simply never runs
-    short = Config.fromfile(str(REPO / 'configs/tpavi/tpavi-robust_mit-tiny_1xb16-60e_synthavs-robust-s4-112x112.py'))
+    short = Config.fromfile(str(ROBUST_S4))
     assert 'param_scheduler.1.end=3' in main_job.schedule_overrides(short, 1)
     # a single scheduler given as a dict
-    single = Config(dict(train_cfg=dict(max_epochs=4),
-                         param_scheduler=dict(type='ConstantLR', begin=0, end=4)))
-    assert main_job.schedule_overrides(single, 9) == ['train_cfg.max_epochs=9',
-                                                      'param_scheduler.end=9']
+    single = Config(
+        dict(train_cfg=dict(max_epochs=4), param_scheduler=dict(type='ConstantLR', begin=0, end=4)))
+    assert main_job.schedule_overrides(single,
+                                       9) == ['train_cfg.max_epochs=9', 'param_scheduler.end=9']
 
 
 def test_s4_baseline_and_robust_differ_only_in_negatives_and_similarity():
     """Same model (clip-level audio), data pipeline and schedule; the baseline has no negatives
     and no similarity head."""
-    robust = Config.fromfile(str(REPO / 'configs/tpavi/tpavi-robust_mit-tiny_1xb16-60e_synthavs-robust-s4-112x112.py'))
-    baseline = Config.fromfile(str(REPO / 'configs/tpavi/tpavi_mit-tiny_1xb16-60e_synthavs-s4-112x112.py'))
+    robust = Config.fromfile(str(ROBUST_S4))
+    baseline = Config.fromfile(str(BASELINE_S4))
     assert robust.model.audio_level == baseline.model.audio_level == 'clip'
     assert robust.model.similarity_head is not None and baseline.model.similarity_head is None
     for key in ('backbone', 'audio_backbone', 'fusion', 'decode_head'):
@@ -53,8 +54,11 @@ def test_s4_baseline_and_robust_differ_only_in_negatives_and_similarity():
 
 def test_quick_main_job_writes_the_comparison(tmp_path):
     work = tmp_path / 'main_job'
-    out = run_tool([REPO / 'tools/reproduce/main_job.py', '--quick', '--epochs', '1', '--work-dir', work,
-                    '--data-root', tmp_path / 'SynthAVS-quick'], timeout=900)
+    out = run_tool([
+        REPO / 'tools/reproduce/main_job.py', '--quick', '--epochs', '1', '--work-dir', work,
+        '--data-root', tmp_path / 'SynthAVS-quick'
+    ],
+                   timeout=900)
     assert out.returncode == 0, (out.stdout + out.stderr)[-4000:]
     assert 'positive-only baseline vs. debiased model' in out.stdout
     summary = json.loads((work / 'comparison.json').read_text())
@@ -78,8 +82,11 @@ def test_quick_main_job_writes_the_comparison(tmp_path):
                  's4_gate_calibration.png', 's4_robust_overlays.png'):
         assert (work / 'plots' / name).stat().st_size > 0, name
     # A second run reuses the finished steps (checkpoints, evaluations) instead of redoing them.
-    again = run_tool([REPO / 'tools/reproduce/main_job.py', '--quick', '--epochs', '1', '--work-dir', work,
-                      '--data-root', tmp_path / 'SynthAVS-quick'], timeout=900)
+    again = run_tool([
+        REPO / 'tools/reproduce/main_job.py', '--quick', '--epochs', '1', '--work-dir', work,
+        '--data-root', tmp_path / 'SynthAVS-quick'
+    ],
+                     timeout=900)
     assert again.returncode == 0, (again.stdout + again.stderr)[-4000:]
     assert 'training skipped' in again.stdout
 
@@ -97,7 +104,7 @@ def test_a_work_dir_of_another_run_is_moved_aside(tmp_path):
     assert len(stale) == 1 and (stale[0] / 'epoch_4.pth').is_file()
     assert (run_dir / 'run_fingerprint.txt').read_text().strip() == 'b' * 64
     # the fingerprint follows the merged config
-    config = str(REPO / 'configs/tpavi/tpavi-robust_mit-tiny_1xb16-60e_synthavs-robust-s4-112x112.py')
+    config = str(ROBUST_S4)
     assert (main_job.run_fingerprint(config, ['train_cfg.max_epochs=3'])
             != main_job.run_fingerprint(config, ['train_cfg.max_epochs=4']))
 
@@ -137,8 +144,9 @@ def test_the_longest_training_takes_the_cores_of_the_finished_ones(monkeypatch):
 def test_validation_during_training_reads_the_first_val_videos_only(tiny_synth_root):
     """The full run validates during training on the first 120 of its 600 val videos; the
     calibration and the test read whole splits (their options do not carry the subset)."""
-    from mmavs.utils import register_all_modules
     from mmseg.registry import DATASETS
+
+    from mmavs.utils import register_all_modules
     register_all_modules()
     main_job = load_tool('tools/reproduce/main_job.py')
     assert main_job.FULL['s4'][1] > main_job.FULL['val_videos_in_training']
@@ -147,14 +155,16 @@ def test_validation_during_training_reads_the_first_val_videos_only(tiny_synth_r
         cfg = Config.fromfile(str(REPO / 'configs' / 'tpavi' / main_job.CONFIGS['s4'][name]))
         options = main_job.validation_subset(cfg, 1)
         assert options == ['val_dataloader.dataset.dataset.indices=5']
-        cfg.merge_from_dict(dict(o.split('=', 1) for o in main_job.data_root_overrides(
-            cfg, str(tiny_synth_root))))
+        cfg.merge_from_dict(
+            dict(o.split('=', 1) for o in main_job.data_root_overrides(cfg, str(tiny_synth_root))))
         cfg.merge_from_dict({options[0].split('=')[0]: 5})
         dataset = DATASETS.build(cfg.val_dataloader.dataset)
         conditions = cfg.val_dataloader.dataset.conditions
         assert len(dataset) == 5 * len(conditions)  # one video of the two, every condition
-        videos = {dataset.dataset.get_data_info(i)['img_path'].split('/')[-2]
-                  for i in range(len(dataset.dataset))}
+        videos = {
+            dataset.dataset.get_data_info(i)['img_path'].split('/')[-2]
+            for i in range(len(dataset.dataset))
+        }
         assert videos == {'synth_s4_val_0000'}
         # the initial model's test run: the first test video(s) under every test condition
         options = main_job.first_videos(cfg, 'test', 1)
@@ -162,6 +172,8 @@ def test_validation_during_training_reads_the_first_val_videos_only(tiny_synth_r
         cfg.merge_from_dict({options[0].split('=')[0]: 5})
         dataset = DATASETS.build(cfg.test_dataloader.dataset)
         assert len(dataset) == 5 * len(cfg.test_dataloader.dataset.conditions)
-        videos = {dataset.dataset.get_data_info(i)['img_path'].split('/')[-2]
-                  for i in range(len(dataset.dataset))}
+        videos = {
+            dataset.dataset.get_data_info(i)['img_path'].split('/')[-2]
+            for i in range(len(dataset.dataset))
+        }
         assert videos == {'synth_s4_test_0000'}

@@ -4,9 +4,10 @@ import json
 
 import numpy as np
 import torch
-from mmavs_testing.cli import REPO, run_tool, write_tiny_config
-from mmavs.utils.checkpoint import load_checkpoint_file
 from PIL import Image
+
+from mmavs.utils.checkpoint import load_checkpoint_file
+from mmavs_testing.cli import REPO, run_tool, write_tiny_config
 
 
 def _ckpt_epoch(path):
@@ -22,8 +23,10 @@ def test_train_saves_resumes_and_tests(tiny_synth_root, tmp_path):
     assert (work / 'last_checkpoint').read_text().strip().endswith('epoch_1.pth')
 
     # Interrupted at epoch 1 of 2: --resume continues from the last checkpoint.
-    out = run_tool([REPO / 'tools/train.py', cfg, '--work-dir', work, '--resume',
-                    '--cfg-options', 'train_cfg.max_epochs=2'])
+    out = run_tool([
+        REPO / 'tools/train.py', cfg, '--work-dir', work, '--resume', '--cfg-options',
+        'train_cfg.max_epochs=2'
+    ])
     assert out.returncode == 0, out.stderr[-3000:]
     log = out.stdout + out.stderr
     assert 'resumed epoch: 1' in log.lower() or 'resumed epoch 1' in log.lower() or \
@@ -33,8 +36,10 @@ def test_train_saves_resumes_and_tests(tiny_synth_root, tmp_path):
     assert 'Epoch(train) [1]' not in log
 
     test_dir = tmp_path / 'test'
-    out = run_tool([REPO / 'tools/test.py', cfg, work / 'epoch_2.pth', '--work-dir', test_dir,
-                    '--show-dir', 'vis', '--out', tmp_path / 'masks'])
+    out = run_tool([
+        REPO / 'tools/test.py', cfg, work / 'epoch_2.pth', '--work-dir', test_dir, '--show-dir',
+        'vis', '--out', tmp_path / 'masks'
+    ])
     assert out.returncode == 0, out.stderr[-3000:]
     tables = list(test_dir.rglob('*.json'))
     robust = [p for p in tables if 'robust' in p.name]
@@ -58,9 +63,11 @@ def test_same_seed_gives_same_weights(tiny_synth_root, tmp_path):
     cfg = write_tiny_config(tmp_path / 'tiny.py', tiny_synth_root, epochs=1)
     states = []
     for run in ('a', 'b'):
-        out = run_tool([REPO / 'tools/reproduce/thread_schedule.py', '--thread-schedule', '0:1,1:2',
-                        cfg, '--work-dir', tmp_path / run, '--seed', '7',
-                        '--cfg-options', 'randomness.deterministic=True'])
+        out = run_tool([
+            REPO / 'tools/reproduce/thread_schedule.py', '--thread-schedule', '0:1,1:2', cfg,
+            '--work-dir', tmp_path / run, '--seed', '7', '--cfg-options',
+            'randomness.deterministic=True'
+        ])
         assert out.returncode == 0, out.stderr[-3000:]
         assert 'CPUThreadScheduleHook: iteration 1: 1 -> 2 threads' in out.stdout + out.stderr
         states.append(load_checkpoint_file(tmp_path / run / 'epoch_1.pth')['state_dict'])
@@ -71,7 +78,9 @@ def test_same_seed_gives_same_weights(tiny_synth_root, tmp_path):
 
 def test_config_typo_is_reported_with_the_name(tiny_synth_root, tmp_path):
     cfg = write_tiny_config(tmp_path / 'tiny.py', tiny_synth_root, epochs=1)
-    out = run_tool([REPO / 'tools/train.py', cfg, '--work-dir', tmp_path / 'w',
-                    '--cfg-options', 'model.decode_head.type=SegformerHaed'])
+    out = run_tool([
+        REPO / 'tools/train.py', cfg, '--work-dir', tmp_path / 'w', '--cfg-options',
+        'model.decode_head.type=SegformerHaed'
+    ])
     assert out.returncode != 0
     assert 'SegformerHaed' in out.stderr

@@ -12,8 +12,7 @@ from mmavs.utils.video import list_frame_files, probe_audio_track, read_video_fr
 
 def write_video(path, num_frames, fps, fourcc='MJPG', size=(48, 64)):
     """A video whose frame ``i`` is uniformly grey at level ``8 * i``."""
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps,
-                             (size[1], size[0]))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (size[1], size[0]))
     assert writer.isOpened()
     for i in range(num_frames):
         writer.write(np.full(size + (3, ), 8 * i, np.uint8))
@@ -101,8 +100,8 @@ def _box(kind: bytes, payload: bytes) -> bytes:
 
 def _mp4(handlers) -> bytes:
     traks = b''.join(
-        _box(b'trak', _box(b'mdia', _box(b'hdlr', bytes(8) + h + bytes(12) + b'\0')))
-        for h in handlers)
+        _box(b'trak', _box(b'mdia', _box(b'hdlr',
+                                         bytes(8) + h + bytes(12) + b'\0'))) for h in handlers)
     return _box(b'ftyp', b'isom' + bytes(4)) + _box(b'mdat', bytes(32)) + _box(b'moov', traks)
 
 
@@ -155,9 +154,12 @@ def test_audio_track_is_decoded_with_pyav_when_installed(monkeypatch):
     import sys
     import types
     chunks = [np.full(4, 0.5, np.float32), np.full(3, -2.0, np.float32)]
-    containers = {'late.mp4': _FakeContainer([_FakeFrame(c, 0.25 if i == 0 else 0.5)
-                                              for i, c in enumerate(chunks)]),
-                  'mute.mp4': _FakeContainer(None)}
+    containers = {
+        'late.mp4':
+        _FakeContainer([_FakeFrame(c, 0.25 if i == 0 else 0.5) for i, c in enumerate(chunks)]),
+        'mute.mp4':
+        _FakeContainer(None)
+    }
 
     class Resampler:
 
@@ -167,8 +169,10 @@ def test_audio_track_is_decoded_with_pyav_when_installed(monkeypatch):
         def resample(self, frame):
             return [] if frame is None else [frame]
 
-    fake = types.SimpleNamespace(open=lambda path: containers[path], AudioResampler=Resampler,
-                                 error=types.SimpleNamespace(FFmpegError=OSError))
+    fake = types.SimpleNamespace(
+        open=lambda path: containers[path],
+        AudioResampler=Resampler,
+        error=types.SimpleNamespace(FFmpegError=OSError))
     monkeypatch.setitem(sys.modules, 'av', fake)
     from mmavs.utils.video import pyav_available, read_video_audio
     assert pyav_available()

@@ -38,10 +38,11 @@ def test_plots_are_written(tmp_path):
     frame = np.full((16, 16, 3), 90, dtype=np.uint8)
     rows = [[{'image': frame, 'mask': np.eye(16), 'title': 'positive'}, None, frame]]
     paths = [
-        overlay_grid(rows,
-                     str(tmp_path / 'grid' / 'g.png'),
-                     col_titles=['a', 'b', 'c'],
-                     row_titles=['clip #0']),
+        overlay_grid(
+            rows,
+            str(tmp_path / 'grid' / 'g.png'),
+            col_titles=['a', 'b', 'c'],
+            row_titles=['clip #0']),
         plot_condition_bars(
             {
                 'positive': {
@@ -54,10 +55,10 @@ def test_plots_are_written(tmp_path):
                     'false_alarm': 1.0
                 }
             }, str(tmp_path / 'bars.png')),
-        plot_similarity_histogram(np.random.rand(50) * 0.5 + 0.5,
-                                  {'silence': np.random.rand(30) * 0.5},
-                                  str(tmp_path / 'hist.png'),
-                                  threshold=0.5),
+        plot_similarity_histogram(
+            np.random.rand(50) * 0.5 + 0.5, {'silence': np.random.rand(30) * 0.5},
+            str(tmp_path / 'hist.png'),
+            threshold=0.5),
         plot_similarity_histogram([0.9, 0.8], [0.1], str(tmp_path / 'hist2.png')),
     ]
     for path in paths:
@@ -92,8 +93,9 @@ def _fake_outputs(tmp_path, clips, conditions):
             img_path = str(tmp_path / f'{clip}_{frame_idx + 1}.png')
             mmcv.imwrite(np.full((20, 24, 3), 60 * (frame_idx + 1), np.uint8), img_path)
             for cond in conditions:
-                s = SegDataSample(metainfo=dict(
-                    img_path=img_path, video_id=clip, frame_idx=frame_idx, condition=cond))
+                s = SegDataSample(
+                    metainfo=dict(
+                        img_path=img_path, video_id=clip, frame_idx=frame_idx, condition=cond))
                 pred = torch.zeros(1, 20, 24, dtype=torch.long)
                 pred[:, 5:10, 5:10] = 1
                 s.pred_sem_seg = PixelData(data=pred)
@@ -107,13 +109,14 @@ def test_hook_writes_grid_bars_and_histogram(tmp_path):
     conditions = ['positive', 'silence', 'noise']
     outputs = _fake_outputs(tmp_path, ['vidA', 'vidB', 'vidC'], conditions)
     infos = [{'video_id': o.video_id} for o in outputs]
-    runner = SimpleNamespace(test_dataloader=SimpleNamespace(dataset=_FakeDataset(infos)),
-                             log_dir=str(tmp_path / 'log'))
+    runner = SimpleNamespace(
+        test_dataloader=SimpleNamespace(dataset=_FakeDataset(infos)), log_dir=str(tmp_path / 'log'))
     hook = HOOKS.build(
-        dict(type='RobustVisualizationHook',
-             show_dir=str(tmp_path / 'vis'),
-             num_clips=2,
-             frame_indices=(0, 1)))
+        dict(
+            type='RobustVisualizationHook',
+            show_dir=str(tmp_path / 'vis'),
+            num_clips=2,
+            frame_indices=(0, 1)))
     assert isinstance(hook, RobustVisualizationHook)
     hook.before_test_epoch(runner)
     for i in range(0, len(outputs), 4):

@@ -3,7 +3,8 @@
 
 Examples::
 
-    python tools/analysis_tools/benchmark.py configs/tpavi/tpavi-robust_mit-tiny_1xb16-60e_synthavs-robust-s4-112x112.py
+    python tools/analysis_tools/benchmark.py \
+        configs/tpavi/tpavi-robust_mit-tiny_1xb16-60e_synthavs-robust-s4-112x112.py
     python tools/analysis_tools/benchmark.py CONFIG --mode both --iters 50 --batch-size 8
     python tools/analysis_tools/benchmark.py CONFIG --checkpoint ckpt.pth --device cuda
 
@@ -28,8 +29,6 @@ import time
 from typing import Callable, List, Optional, Tuple
 
 import torch
-
-import mmavs  # noqa: F401  (environment fixes + registration; before mmengine builds anything)
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
@@ -37,22 +36,32 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
+import mmavs  # noqa: F401  (environment fixes + registration; before mmengine builds anything)
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Benchmark an mmavs model config')
     parser.add_argument('config', help='config file')
-    parser.add_argument('--checkpoint', help='checkpoint (optional; speed does not depend on '
-                        'the weights)')
+    parser.add_argument(
+        '--checkpoint', help='checkpoint (optional; speed does not depend on '
+        'the weights)')
     parser.add_argument('--mode', choices=['infer', 'train', 'both'], default='infer')
     parser.add_argument('--iters', type=int, default=20, help='timed iterations (default 20)')
     parser.add_argument('--warmup', type=int, default=5, help='untimed iterations first')
-    parser.add_argument('--batch-size', type=int, default=1,
-                        help='frames per iteration (default 1: per-frame latency)')
-    parser.add_argument('--size', type=int, nargs=2, metavar=('H', 'W'),
-                        help='input size (default: from the config)')
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        default=1,
+        help='frames per iteration (default 1: per-frame latency)')
+    parser.add_argument(
+        '--size',
+        type=int,
+        nargs=2,
+        metavar=('H', 'W'),
+        help='input size (default: from the config)')
     parser.add_argument('--device', default='cpu', help='cpu, cuda, cuda:0, ...')
-    parser.add_argument('--threads', type=int, default=0,
-                        help='torch intra-op threads (0: torch default)')
+    parser.add_argument(
+        '--threads', type=int, default=0, help='torch intra-op threads (0: torch default)')
     args = parser.parse_args(argv)
     if args.iters < 1 or args.warmup < 0 or args.batch_size < 1:
         parser.error('--iters and --batch-size must be >= 1, --warmup >= 0')
@@ -108,9 +117,13 @@ def make_batch(batch_size: int, hw: Tuple[int, int], training: bool, seed: int =
         clips.append(torch.randn(5, 96, 64, generator=gen) * 2 - 3)
         audio.append(clips[-1][0].clone())
         sounding = i % 2 == 0
-        sample = SegDataSample(metainfo=dict(img_shape=hw, ori_shape=hw, pad_shape=hw,
-                                             condition='positive' if sounding else 'silence',
-                                             is_sounding=int(sounding)))
+        sample = SegDataSample(
+            metainfo=dict(
+                img_shape=hw,
+                ori_shape=hw,
+                pad_shape=hw,
+                condition='positive' if sounding else 'silence',
+                is_sounding=int(sounding)))
         if training:
             gt = torch.zeros(1, height, width, dtype=torch.long)
             if sounding:
@@ -135,8 +148,7 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def time_iterations(fn: Callable[[], object], warmup: int, iters: int,
-                    device: str) -> List[float]:
+def time_iterations(fn: Callable[[], object], warmup: int, iters: int, device: str) -> List[float]:
     """Seconds of each of ``iters`` timed calls of ``fn`` after ``warmup`` untimed ones."""
     for _ in range(warmup):
         fn()
@@ -152,8 +164,12 @@ def time_iterations(fn: Callable[[], object], warmup: int, iters: int,
 
 def summarize(times: List[float], batch_size: int) -> dict:
     median = statistics.median(times)
-    return dict(median_s=median, min_s=min(times), mean_s=statistics.fmean(times),
-                per_frame_s=median / batch_size, fps=batch_size / median)
+    return dict(
+        median_s=median,
+        min_s=min(times),
+        mean_s=statistics.fmean(times),
+        per_frame_s=median / batch_size,
+        fps=batch_size / median)
 
 
 def peak_memory_mib(device: str) -> float:
@@ -177,8 +193,7 @@ def bench_inference(model, args, hw) -> dict:
         with torch.no_grad():
             model.test_step(data)
 
-    result = summarize(time_iterations(step, args.warmup, args.iters, args.device),
-                       args.batch_size)
+    result = summarize(time_iterations(step, args.warmup, args.iters, args.device), args.batch_size)
     result['peak_mib'] = peak_memory_mib(args.device)
     return result
 
@@ -195,8 +210,7 @@ def bench_training(model, cfg, args, hw) -> dict:
     def step():
         model.train_step(data, optim_wrapper)
 
-    result = summarize(time_iterations(step, args.warmup, args.iters, args.device),
-                       args.batch_size)
+    result = summarize(time_iterations(step, args.warmup, args.iters, args.device), args.batch_size)
     result['peak_mib'] = peak_memory_mib(args.device)
     return result
 

@@ -21,8 +21,7 @@ import sys
 from typing import Dict, List, Optional
 
 import mmavs  # noqa: F401  (environment fixes + registration)
-from mmavs.evaluation.report import (COLUMNS, GLOBAL_COLUMNS, format_grouped_table,
-                                     order_conditions)
+from mmavs.evaluation.report import COLUMNS, GLOBAL_COLUMNS, format_grouped_table, order_conditions
 from mmavs.utils.formatting import format_number
 
 #: Condition metrics compared (report keys), in table order.
@@ -34,8 +33,11 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Compare two robust_metrics.json side by side')
     parser.add_argument('a', help='first robust_metrics.json (A)')
     parser.add_argument('b', help='second robust_metrics.json (B)')
-    parser.add_argument('--names', nargs=2, metavar=('A', 'B'),
-                        help='column names (default: the parent folder names)')
+    parser.add_argument(
+        '--names',
+        nargs=2,
+        metavar=('A', 'B'),
+        help='column names (default: the parent folder names)')
     parser.add_argument('--out', help='write the comparison as Markdown to this file')
     return parser.parse_args(argv)
 
@@ -96,8 +98,12 @@ def compare_rows(a: Optional[dict], b: Optional[dict]) -> List[Dict]:
 
 
 def _cells(row: Dict) -> List[str]:
-    return [row['condition'], row['metric'], format_number(row['a']), format_number(row['b']),
-            format_number(row['delta'], signed=True)]
+    return [
+        row['condition'], row['metric'],
+        format_number(row['a']),
+        format_number(row['b']),
+        format_number(row['delta'], signed=True)
+    ]
 
 
 def format_text(rows: List[Dict], names, title: str) -> str:
@@ -106,9 +112,11 @@ def format_text(rows: List[Dict], names, title: str) -> str:
 
 
 def format_markdown(rows: List[Dict], names, title: str) -> str:
-    lines = [f'### {title}', '',
-             f'| condition | metric | {names[0]} | {names[1]} | {names[1]} - {names[0]} |',
-             '|---|---|---:|---:|---:|']
+    lines = [
+        f'### {title}', '',
+        f'| condition | metric | {names[0]} | {names[1]} | {names[1]} - {names[0]} |',
+        '|---|---|---:|---:|---:|'
+    ]
     lines += ['| ' + ' | '.join(_cells(r)) + ' |' for r in rows]
     return '\n'.join(lines) + '\n'
 
@@ -116,8 +124,10 @@ def format_markdown(rows: List[Dict], names, title: str) -> str:
 def _title(key: str, label: str, results: List[dict], names) -> str:
     if key != 'gated':
         return label
-    thrs = [f'{n}: ' + ('-' if r.get('gate_thr') is None or 'gated' not in r
-                        else f'similarity >= {r["gate_thr"]:g}') for n, r in zip(names, results)]
+    thrs = [
+        f'{n}: ' + ('-' if r.get('gate_thr') is None or 'gated' not in r else
+                    f'similarity >= {r["gate_thr"]:g}') for n, r in zip(names, results)
+    ]
     return f'gated ({", ".join(thrs)})'
 
 
@@ -128,12 +138,12 @@ def main(argv=None) -> Dict[str, List[Dict]]:
     except (FileNotFoundError, ValueError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         raise SystemExit(2) from exc
-    names = args.names or [osp.basename(osp.dirname(osp.abspath(p))) or p
-                           for p in (args.a, args.b)]
+    names = args.names or [osp.basename(osp.dirname(osp.abspath(p))) or p for p in (args.a, args.b)]
     if names[0] == names[1]:
         names = [f'A ({names[0]})', f'B ({names[1]})']
-    tables, texts, markdown = {}, [], [f'# {names[0]} vs. {names[1]}', '',
-                                       f'A = `{args.a}`, B = `{args.b}`', '']
+    tables, texts, markdown = {}, [], [
+        f'# {names[0]} vs. {names[1]}', '', f'A = `{args.a}`, B = `{args.b}`', ''
+    ]
     for key, label in VARIANTS:
         reports = [r.get(key) for r in results]
         if all(r is None for r in reports):

@@ -24,6 +24,7 @@ import torch
 import mmavs  # noqa: F401  (environment fixes + registration; before mmengine builds anything)
 from mmavs.apis import init_model
 from mmavs.evaluation import build_dataloader, collect_condition_results, roc_auc
+from mmavs.utils.checkpoint import add_unsafe_load_argument, apply_unsafe_load_argument
 from mmavs.utils.formatting import json_safe
 from mmavs.visualization import plot_similarity_histogram
 
@@ -33,15 +34,21 @@ def parse_args(argv=None):
         description='Similarity distributions of positive vs. negative pairs (Fig. 4)')
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--split', default='test', choices=['test', 'val'],
-                        help='dataloader of the config (default test)')
-    parser.add_argument('--out', default=None,
-                        help='PNG path (default: similarity_<split>.png beside the checkpoint)')
+    parser.add_argument(
+        '--split',
+        default='test',
+        choices=['test', 'val'],
+        help='dataloader of the config (default test)')
+    parser.add_argument(
+        '--out',
+        default=None,
+        help='PNG path (default: similarity_<split>.png beside the checkpoint)')
     parser.add_argument('--bins', type=int, default=40, help='histogram bins over [0, 1]')
-    parser.add_argument('--batch-size', type=int, default=None,
-                        help='batch size (default: the config\'s)')
+    parser.add_argument(
+        '--batch-size', type=int, default=None, help='batch size (default: the config\'s)')
     parser.add_argument('--device', default='cpu', help='cpu, cuda, ...')
     parser.add_argument('--no-progress', action='store_true', help='hide the progress bar')
+    add_unsafe_load_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -53,10 +60,11 @@ def similarity_summary(scores: dict, positive: str = 'positive') -> dict:
     rows = {}
     for name, s in scores.items():
         s = s[~torch.isnan(s)]
-        rows[name] = dict(frames=int(s.numel()),
-                          mean=float(s.mean()) if s.numel() else math.nan,
-                          std=float(s.std(unbiased=False)) if s.numel() else math.nan,
-                          auc=math.nan if name == positive else roc_auc(pos.numpy(), s.numpy()))
+        rows[name] = dict(
+            frames=int(s.numel()),
+            mean=float(s.mean()) if s.numel() else math.nan,
+            std=float(s.std(unbiased=False)) if s.numel() else math.nan,
+            auc=math.nan if name == positive else roc_auc(pos.numpy(), s.numpy()))
     negatives = [s for name, s in scores.items() if name != positive]
     all_neg = torch.cat(negatives) if negatives else torch.zeros(0, dtype=torch.float64)
     return dict(conditions=rows, auc_all_negatives=roc_auc(pos.numpy(), all_neg.numpy()))
@@ -74,22 +82,25 @@ def format_summary(summary: dict) -> str:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    apply_unsafe_load_argument(args)
     model = init_model(args.config, args.checkpoint, args.device)
     if getattr(model, 'similarity_head', None) is None:
         raise SystemExit(f'error: the model of {args.config} has no similarity head: there is '
                          'no similarity to plot')
     loader = build_dataloader(model.cfg, args.split, args.batch_size)
-    data = collect_condition_results(model, loader, with_stats=False,
-                                     progress=not args.no_progress)
+    data = collect_condition_results(model, loader, with_stats=False, progress=not args.no_progress)
     summary = similarity_summary(data.scores)
-    out = args.out or osp.join(osp.dirname(osp.abspath(args.checkpoint)),
-                               f'similarity_{args.split}.png')
+    out = args.out or osp.join(
+        osp.dirname(osp.abspath(args.checkpoint)), f'similarity_{args.split}.png')
     negatives = {c: data.scores[c].numpy() for c in data.conditions if c != 'positive'}
     plot_similarity_histogram(
-        data.scores['positive'].numpy(), negatives, out,
+        data.scores['positive'].numpy(),
+        negatives,
+        out,
         title=f'Similarity on {args.split}: positive vs. negative pairs '
         f'(AUC {summary["auc_all_negatives"]:.3f})',
-        bins=args.bins, threshold=model.gate_thr)
+        bins=args.bins,
+        threshold=model.gate_thr)
     print(format_summary(summary))
     with open(osp.splitext(out)[0] + '.json', 'w') as f:
         json.dump(json_safe(summary), f, indent=2)

@@ -80,14 +80,20 @@ def cache_one(wav: Path, cache: Path, num_examples: int) -> None:
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Cache VGGish log-mel examples (.pkl) for an AVSBench-layout dataset.')
-    parser.add_argument('data_root', type=Path,
-                        help='folder holding Single-source/ and/or Multi-sources/')
-    parser.add_argument('--subset', choices=['s4', 'ms3', 'all'], default='all',
-                        help='which part of AVSBench to cache (default: all that exist)')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='rewrite caches even when they are up to date')
-    parser.add_argument('--num-examples', type=int, default=5,
-                        help='examples (seconds) per clip; pad/cut to this (default: 5)')
+    parser.add_argument(
+        'data_root', type=Path, help='folder holding Single-source/ and/or Multi-sources/')
+    parser.add_argument(
+        '--subset',
+        choices=['s4', 'ms3', 'all'],
+        default='all',
+        help='which part of AVSBench to cache (default: all that exist)')
+    parser.add_argument(
+        '--overwrite', action='store_true', help='rewrite caches even when they are up to date')
+    parser.add_argument(
+        '--num-examples',
+        type=int,
+        default=5,
+        help='examples (seconds) per clip; pad/cut to this (default: 5)')
     return parser.parse_args(argv)
 
 
@@ -100,8 +106,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except FileNotFoundError as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
-    todo = [(wav, cache) for wav, cache in jobs
-            if args.overwrite or not is_up_to_date(wav, cache)]
+    todo = [(wav, cache) for wav, cache in jobs if args.overwrite or not is_up_to_date(wav, cache)]
     failures = []
     for wav, cache in tqdm(todo, desc='log-mel', unit='clip'):
         try:

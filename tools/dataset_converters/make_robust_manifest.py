@@ -21,8 +21,8 @@ from collections import Counter
 
 import mmavs  # noqa: F401  (registers the datasets)
 from mmavs.datasets.robust.base import collect_video_infos
-from mmavs.datasets.robust.manifest import (build_manifest, default_manifest_path,
-                                            manifest_to_json, write_manifest)
+from mmavs.datasets.robust.manifest import (build_manifest, default_manifest_path, manifest_to_json,
+                                            write_manifest)
 from mmavs.datasets.robust.waveforms import (DEFAULT_NOISE_DBFS, NOISE_TYPES,
                                              list_unseen_recordings, resolve_unseen_dir)
 
@@ -35,18 +35,27 @@ def parse_args(argv=None):
     parser.add_argument('--subset', choices=tuple(DATASET_TYPES), default='s4')
     parser.add_argument('--seed', type=int, default=42, help='manifest seed (authors: 42)')
     parser.add_argument('--out', default=None, help='output JSON (default: see above)')
-    parser.add_argument('--unseen-dir', default=None,
-                        help='folder of unseen recordings (default: the 15 recordings shipped '
-                        'with mmavs, mmavs/resources/unseen_audio)')
-    parser.add_argument('--no-unseen', action='store_true',
-                        help='write no unseen recordings (unseen: null)')
-    parser.add_argument('--noise-types', default=','.join(NOISE_TYPES),
-                        help='comma-separated noise colours dealt out to the videos '
-                        f'(default {",".join(NOISE_TYPES)})')
-    parser.add_argument('--noise-dbfs', type=float, default=DEFAULT_NOISE_DBFS,
-                        help=f'noise RMS level in dB FS (default {DEFAULT_NOISE_DBFS})')
-    parser.add_argument('--check', action='store_true',
-                        help='do not write: exit 1 unless the existing output is byte-identical')
+    parser.add_argument(
+        '--unseen-dir',
+        default=None,
+        help='folder of unseen recordings (default: the 15 recordings shipped '
+        'with mmavs, mmavs/resources/unseen_audio)')
+    parser.add_argument(
+        '--no-unseen', action='store_true', help='write no unseen recordings (unseen: null)')
+    parser.add_argument(
+        '--noise-types',
+        default=','.join(NOISE_TYPES),
+        help='comma-separated noise colours dealt out to the videos '
+        f'(default {",".join(NOISE_TYPES)})')
+    parser.add_argument(
+        '--noise-dbfs',
+        type=float,
+        default=DEFAULT_NOISE_DBFS,
+        help=f'noise RMS level in dB FS (default {DEFAULT_NOISE_DBFS})')
+    parser.add_argument(
+        '--check',
+        action='store_true',
+        help='do not write: exit 1 unless the existing output is byte-identical')
     return parser.parse_args(argv)
 
 

@@ -25,16 +25,26 @@ def parse_args(argv=None):
     for subset in ('s4', 'ms3'):
         for split in ('train', 'val', 'test'):
             key = f'{subset}_{split}'
-            parser.add_argument(f'--{subset}-{split}', dest=key, type=int,
-                                default=getattr(defaults, key),
-                                help=f'number of {subset.upper()} {split} videos '
-                                f'(default {getattr(defaults, key)})')
-    parser.add_argument('--size', type=int, default=defaults.size,
-                        help=f'frame side in px (default {defaults.size})')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='replace a root generated with other arguments')
-    parser.add_argument('--workers', type=int, default=min(4, os.cpu_count() or 1),
-                        help='worker processes (does not change the output)')
+            parser.add_argument(
+                f'--{subset}-{split}',
+                dest=key,
+                type=int,
+                default=getattr(defaults, key),
+                help=f'number of {subset.upper()} {split} videos '
+                f'(default {getattr(defaults, key)})')
+    parser.add_argument(
+        '--size',
+        type=int,
+        default=defaults.size,
+        help=f'frame side in px (default {defaults.size})')
+    parser.add_argument(
+        '--overwrite', action='store_true', help='replace a root generated with other arguments')
+    parser.add_argument(
+        '--workers',
+        type=int,
+        default=min(4,
+                    os.cpu_count() or 1),
+        help='worker processes (does not change the output)')
     parser.add_argument('--no-progress', action='store_true', help='hide the progress bar')
     return parser.parse_args(argv)
 
@@ -53,7 +63,10 @@ def main(argv=None):
     start = time.time()
     try:
         summary = generate_synth_avs(
-            args.out_root, cfg, overwrite=args.overwrite, workers=args.workers,
+            args.out_root,
+            cfg,
+            overwrite=args.overwrite,
+            workers=args.workers,
             progress=not args.no_progress)
     except FileExistsError as err:
         raise SystemExit(f'error: {err}') from None

@@ -2,8 +2,8 @@
 """Make the registry's CUDA-built torchvision wheel importable beside the CPU-only torch.
 
 Why: the only torchvision for torch 2.13 that the package registries offer (0.28.0) is a CUDA build.
-Its C++ extension cannot load without ``libtorch_cuda.so``; torchvision tolerates that, except for two
-unguarded ``@torch.library.register_fake("torchvision::nms"/"qnms")`` decorators in
+Its C++ extension cannot load without ``libtorch_cuda.so``; torchvision tolerates that, except for
+two unguarded ``@torch.library.register_fake("torchvision::nms"/"qnms")`` decorators in
 ``torchvision/_meta_registrations.py``, which then raise
 ``RuntimeError: operator torchvision::nms does not exist`` at ``import torchvision``.
 mmpretrain's models and mmengine import torchvision, so mmavs needs it to import.
@@ -28,7 +28,8 @@ _GUARDED = ('@(torch.library.register_fake("torchvision::\\1") '
 def _import_error() -> str:
     """Return the stderr of ``import torchvision`` in a fresh interpreter ('' on success)."""
     proc = subprocess.run([sys.executable, '-c', 'import torchvision'],
-                          capture_output=True, text=True)
+                          capture_output=True,
+                          text=True)
     return '' if proc.returncode == 0 else proc.stderr
 
 
@@ -46,16 +47,17 @@ def main() -> int:
     source = target.read_text()
     patched, count = _DECORATOR.subn(_GUARDED, source)
     if count != 2:
-        print(f'expected 2 register_fake decorators for nms/qnms in {target}, found {count}',
-              file=sys.stderr)
+        print(
+            f'expected 2 register_fake decorators for nms/qnms in {target}, found {count}',
+            file=sys.stderr)
         return 1
     target.write_text(patched)
     for cached in target.parent.glob('__pycache__/_meta_registrations*.pyc'):
         cached.unlink()
     error = _import_error()
     if error:
-        print(f'torchvision still fails to import after patching {target}:\n{error}',
-              file=sys.stderr)
+        print(
+            f'torchvision still fails to import after patching {target}:\n{error}', file=sys.stderr)
         return 1
     print(f'patched {target}: torchvision imports (compiled ops unavailable on CPU torch)')
     return 0

@@ -16,8 +16,8 @@ TARGETS = (
     ('robust: G-FPR', 'robust', None, ('global', 'G-FPR'), '<=', 0.005),
     ('robust: frame false-alarm on every negative condition (max)', 'robust', None,
      ('max_negative', 'false_alarm'), '<=', 0.02),
-    ('robust: FPR on the unseen real recordings', 'robust', None,
-     ('conditions', 'unseen', 'FPR'), '<=', 0.01),
+    ('robust: FPR on the unseen real recordings', 'robust', None, ('conditions', 'unseen', 'FPR'),
+     '<=', 0.01),
     ('robust: positive mIoU minus baseline positive mIoU', 'robust', None,
      ('delta_positive_mIoU', ), '>=', -0.01),
 )
@@ -44,8 +44,8 @@ def _value(report: Dict, variant: str, path: Sequence[str], baseline: Dict) -> f
     return float(node)
 
 
-def check_targets(baseline: Dict, robust: Dict, variants: Sequence[str] = ('gated', 'no_gate')
-                  ) -> List[Dict]:
+def check_targets(baseline: Dict, robust: Dict,
+                  variants: Sequence[str] = ('gated', 'no_gate')) -> List[Dict]:
     """Evaluate :data:`TARGETS`; robust targets are checked once per ``variants`` entry.
 
     The first variant (default: gated, the recommended inference) is the one that must meet the
@@ -61,9 +61,14 @@ def check_targets(baseline: Dict, robust: Dict, variants: Sequence[str] = ('gate
         for var in ([variant] if variant else [v for v in variants if v in robust]):
             value = _value(report, var, path, baseline)
             ok = (value >= bound) if op == '>=' else (value <= bound)
-            checks.append(dict(name=f'{name} [{var.replace("_", " ")}]', variant=var,
-                               value=value, rule=f'{op} {bound}', ok=bool(ok and value == value),
-                               required=model == 'baseline' or var == variants[0]))
+            checks.append(
+                dict(
+                    name=f'{name} [{var.replace("_", " ")}]',
+                    variant=var,
+                    value=value,
+                    rule=f'{op} {bound}',
+                    ok=bool(ok and value == value),
+                    required=model == 'baseline' or var == variants[0]))
     return checks
 
 
@@ -77,13 +82,22 @@ def comparison_rows(baseline: Dict, robust: Dict) -> List[Dict]:
     for condition in conditions:
         for label, report, variant in columns:
             metrics = report[variant]['conditions'].get(condition, {})
-            rows.append(dict(condition=condition, model=label,
-                             **{m: metrics.get(m, math.nan) for m in METRICS}))
+            rows.append(
+                dict(
+                    condition=condition,
+                    model=label,
+                    **{m: metrics.get(m, math.nan)
+                       for m in METRICS}))
     for label, report, variant in columns:
         g = report[variant]['global']
-        rows.append(dict(condition='global', model=label, mIoU=g.get('G-mIoU', math.nan),
-                         F=g.get('G-F', math.nan), FPR=g.get('G-FPR', math.nan),
-                         false_alarm=g.get('G-false_alarm', math.nan)))
+        rows.append(
+            dict(
+                condition='global',
+                model=label,
+                mIoU=g.get('G-mIoU', math.nan),
+                F=g.get('G-F', math.nan),
+                FPR=g.get('G-FPR', math.nan),
+                false_alarm=g.get('G-false_alarm', math.nan)))
     return rows
 
 
@@ -97,11 +111,12 @@ def format_comparison_table(rows: List[Dict]) -> str:
 def format_comparison_markdown(rows: List[Dict], checks: List[Dict], subset: str,
                                gate_thr: float) -> str:
     """Markdown version of the table and the target checks."""
-    lines = [f'# SynthAVS {subset.upper()}: positive-only baseline vs. debiased model', '',
-             f'Gate: similarity probability >= {gate_thr}. Global row: G-mIoU, G-F, G-FPR and the '
-             'mean frame false-alarm over the negative conditions (docs/metrics.md).', '',
-             '| condition | model | mIoU | F | FPR | false alarm |',
-             '|---|---|---:|---:|---:|---:|']
+    lines = [
+        f'# SynthAVS {subset.upper()}: positive-only baseline vs. debiased model', '',
+        f'Gate: similarity probability >= {gate_thr}. Global row: G-mIoU, G-F, G-FPR and the '
+        'mean frame false-alarm over the negative conditions (docs/metrics.md).', '',
+        '| condition | model | mIoU | F | FPR | false alarm |', '|---|---|---:|---:|---:|---:|'
+    ]
     for r in rows:
         lines.append(f"| {r['condition']} | {r['model']} | " +
                      ' | '.join(format_number(r[m]) for m in METRICS) + ' |')

@@ -43,18 +43,22 @@ REPO = osp.dirname(osp.dirname(HERE))
 sys.path[:0] = [REPO, HERE]
 
 import mmavs  # noqa: E402,F401  (environment fixes + registration)
-from comparison import (check_targets, comparison_rows, format_comparison_markdown,  # noqa: E402
-                        format_comparison_table)
 from mmavs.synth import MANIFEST_NAME  # noqa: E402
 from mmavs.utils.constants import FRAMES_PER_CLIP  # noqa: E402
 
+# isort: off
+from comparison import check_targets, comparison_rows  # noqa: E402
+from comparison import format_comparison_markdown, format_comparison_table  # noqa: E402
+# isort: on
+
 #: The two configs of each subset (configs/tpavi/).
-CONFIGS = {
-    's4': dict(baseline='tpavi_mit-tiny_1xb16-60e_synthavs-s4-112x112.py',
-               robust='tpavi-robust_mit-tiny_1xb16-60e_synthavs-robust-s4-112x112.py'),
-    'ms3': dict(baseline='tpavi_mit-tiny_1xb16-120e_synthavs-ms3-112x112.py',
-                robust='tpavi-robust_mit-tiny_1xb16-120e_synthavs-robust-ms3-112x112.py'),
-}
+CONFIGS = dict(
+    s4=dict(
+        baseline='tpavi_mit-tiny_1xb16-60e_synthavs-s4-112x112.py',
+        robust='tpavi-robust_mit-tiny_1xb16-60e_synthavs-robust-s4-112x112.py'),
+    ms3=dict(
+        baseline='tpavi_mit-tiny_1xb16-120e_synthavs-ms3-112x112.py',
+        robust='tpavi-robust_mit-tiny_1xb16-120e_synthavs-robust-ms3-112x112.py'))
 
 #: Gate calibration rule of the main job (``calibrate``).
 GATE_STRATEGY = 'strictest'
@@ -65,28 +69,46 @@ GATE_STRATEGY = 'strictest'
 #: run only feeds the similarity histogram before training: the first 120 test videos. Sizes
 #: measured: docs/experiments.md. ``draw_interval``: the test runs' sample drawings (MMSeg's
 #: SegVisualizationHook), one every that many batches.
-FULL = dict(s4=(720, 600, 600), ms3=(120, 30, 30), epochs=None, val_videos_in_training=120,
-            init_test_videos=120, draw_interval=250)
-QUICK = dict(s4=(48, 12, 12), ms3=(24, 6, 6), epochs=4, val_videos_in_training=6,
-             init_test_videos=None, draw_interval=None)
+FULL = dict(
+    s4=(720, 600, 600),
+    ms3=(120, 30, 30),
+    epochs=None,
+    val_videos_in_training=120,
+    init_test_videos=120,
+    draw_interval=250)
+QUICK = dict(
+    s4=(48, 12, 12),
+    ms3=(24, 6, 6),
+    epochs=4,
+    val_videos_in_training=6,
+    init_test_videos=None,
+    draw_interval=None)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/main_job', help='outputs and checkpoints')
-    parser.add_argument('--data-root', default=None,
-                        help='SynthAVS root (default data/SynthAVS, data/SynthAVS-quick in --quick)')
+    parser.add_argument(
+        '--data-root',
+        default=None,
+        help='SynthAVS root (default data/SynthAVS, data/SynthAVS-quick in --quick)')
     parser.add_argument('--subsets', nargs='+', default=['s4'], choices=['s4', 'ms3'])
     parser.add_argument('--quick', action='store_true', help='small data and schedule (minutes)')
     parser.add_argument('--epochs', type=int, default=None, help='override the configs\' epochs')
     parser.add_argument('--seed', type=int, default=0, help='data and training seed')
-    parser.add_argument('--gate-thr', type=float, default=None,
-                        help='similarity-probability threshold of the gated results (default: '
-                        'calibrated on the val split with tools/analysis_tools/calibrate_gate.py)')
-    parser.add_argument('--jobs', type=int, default=os.cpu_count() or 1,
-                        help='trainings/evaluations run side by side (default: one per core)')
-    parser.add_argument('--strict', action='store_true',
-                        help='exit 1 when a target of the experiment is missed')
+    parser.add_argument(
+        '--gate-thr',
+        type=float,
+        default=None,
+        help='similarity-probability threshold of the gated results (default: '
+        'calibrated on the val split with tools/analysis_tools/calibrate_gate.py)')
+    parser.add_argument(
+        '--jobs',
+        type=int,
+        default=os.cpu_count() or 1,
+        help='trainings/evaluations run side by side (default: one per core)')
+    parser.add_argument(
+        '--strict', action='store_true', help='exit 1 when a target of the experiment is missed')
     return parser.parse_args(argv)
 
 
@@ -100,8 +122,9 @@ def _progress_line(line: str) -> bool:
         return '/positive' in line  # the metric line of a validation, not its progress
     if 'Epoch(train)' in line:
         return '[10/' in line  # one line per epoch
-    return any(key in line for key in ('Saving checkpoint', 'SynthAVS in', 'Error', 'error:',
-                                       'wrote', 'cached'))
+    return any(
+        key in line
+        for key in ('Saving checkpoint', 'SynthAVS in', 'Error', 'error:', 'wrote', 'cached'))
 
 
 def run(cmd: List[str], log_path: str, tag: str = '', threads: Optional[int] = None) -> None:
@@ -110,15 +133,21 @@ def run(cmd: List[str], log_path: str, tag: str = '', threads: Optional[int] = N
     Args:
         threads (int, optional): Torch/OpenMP threads of the tool (default: torch's own choice).
     """
-    log(f'{tag}$ ' + ' '.join(osp.relpath(c, REPO) if osp.isabs(c) and c.startswith(REPO) else c
-                              for c in cmd))
+    log(f'{tag}$ ' +
+        ' '.join(osp.relpath(c, REPO) if osp.isabs(c) and c.startswith(REPO) else c for c in cmd))
     os.makedirs(osp.dirname(log_path), exist_ok=True)
     env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
     if threads:
         env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     with open(log_path, 'w') as f:
-        proc = subprocess.Popen([sys.executable] + cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, bufsize=1)
+        proc = subprocess.Popen(
+            [sys.executable] + cmd,
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1)
         for line in proc.stdout:
             f.write(line)
             if _progress_line(line):
@@ -214,8 +243,9 @@ def run_fingerprint(config: str, options: List[str]) -> str:
     from mmengine.config import Config
     cfg = Config.fromfile(config)
     cfg.merge_from_dict(dict(option.split('=', 1) for option in options))
-    data_roots = sorted({o.split('=', 1)[1] for o in options if o.split('=', 1)[0].endswith(
-        'data_root')})
+    data_roots = sorted(
+        {o.split('=', 1)[1]
+         for o in options if o.split('=', 1)[0].endswith('data_root')})
     digest = hashlib.sha256(cfg.pretty_text.encode('utf-8'))
     for root in data_roots:
         manifest = osp.join(root, MANIFEST_NAME)
@@ -285,8 +315,13 @@ def thread_schedules(iterations: Dict[str, int], workers: int) -> Dict[str, Opti
     return schedules
 
 
-def train(name: str, config: str, work_dir: str, options: List[str], epochs: int,
-          thread_schedule: Optional[str] = None, threads: Optional[int] = None) -> str:
+def train(name: str,
+          config: str,
+          work_dir: str,
+          options: List[str],
+          epochs: int,
+          thread_schedule: Optional[str] = None,
+          threads: Optional[int] = None) -> str:
     prepare_run_dir(name, work_dir, run_fingerprint(config, options))
     ckpt = last_epoch_checkpoint(work_dir, epochs)
     if osp.isfile(ckpt):
@@ -318,12 +353,16 @@ def report_is_current(table: str, ckpt: str, gate_thr: Optional[float]) -> bool:
     if report is None:
         return False
     recorded = report.get('gate_thr')
-    return (recorded is None or gate_thr is None
-            or abs(float(recorded) - float(gate_thr)) < 1e-9)
+    return (recorded is None or gate_thr is None or abs(float(recorded) - float(gate_thr)) < 1e-9)
 
 
-def evaluate(name: str, config: str, ckpt: str, out_dir: str, options: List[str],
-             gate_thr: Optional[float], threads: Optional[int] = None,
+def evaluate(name: str,
+             config: str,
+             ckpt: str,
+             out_dir: str,
+             options: List[str],
+             gate_thr: Optional[float],
+             threads: Optional[int] = None,
              draw_interval: Optional[int] = None) -> Dict:
     """Robust test run of ``ckpt`` (reused when current), its gated table at ``gate_thr``
     (None: the config's threshold, for a run whose gated table is not used). ``draw_interval``:
@@ -334,14 +373,18 @@ def evaluate(name: str, config: str, ckpt: str, out_dir: str, options: List[str]
         overrides = ([] if gate_thr is None else [f'test_evaluator.gate_thr={gate_thr}']) + options
         if draw_interval:
             overrides.append(f'default_hooks.visualization.interval={draw_interval}')
-        run([osp.join(REPO, 'tools/test.py'), config, ckpt, '--work-dir', out_dir, '--show-dir',
-             'vis', '--cfg-options'] + overrides,
-            osp.join(out_dir, 'test_stdout.log'), f'[{name}] ', threads)
+        run([
+            osp.join(REPO, 'tools/test.py'), config, ckpt, '--work-dir', out_dir, '--show-dir',
+            'vis', '--cfg-options'
+        ] + overrides, osp.join(out_dir, 'test_stdout.log'), f'[{name}] ', threads)
     with open(table) as f:
         return json.load(f)
 
 
-def calibrate(config: str, ckpt: str, out_dir: str, options: List[str],
+def calibrate(config: str,
+              ckpt: str,
+              out_dir: str,
+              options: List[str],
               threads: Optional[int] = None) -> Tuple[float, Optional[Dict]]:
     """Gate threshold chosen on the val split from the conditions met in training, and the
     spread of the rule over resampled val videos (``calibrate_gate.py --bootstrap``).
@@ -357,9 +400,10 @@ def calibrate(config: str, ckpt: str, out_dir: str, options: List[str],
     found = read_if_newer(summary, ckpt)
     if found is None or found['calibration'].get('strategy') != GATE_STRATEGY:
         log('4/5 calibrate the gate on val (positive, silence, off-screen)')
-        run([osp.join(REPO, 'tools/analysis_tools/calibrate_gate.py'), config, ckpt, '--work-dir',
-             out_dir, '--no-progress', '--strategy', GATE_STRATEGY, '--cfg-options'] + options +
-            ['val_dataloader.dataset.conditions=[positive,silence,offscreen]'],
+        run([
+            osp.join(REPO, 'tools/analysis_tools/calibrate_gate.py'), config, ckpt, '--work-dir',
+            out_dir, '--no-progress', '--strategy', GATE_STRATEGY, '--cfg-options'
+        ] + options + ['val_dataloader.dataset.conditions=[positive,silence,offscreen]'],
             osp.join(out_dir, 'calibrate_stdout.log'), '[calibration] ', threads)
         with open(summary) as f:
             found = json.load(f)
@@ -374,10 +418,10 @@ def save_initial_checkpoint(config: str, path: str, seed: int) -> str:
         return path
     import torch
     from mmengine.config import Config
+    from mmengine.logging import MMLogger
     from mmengine.registry import init_default_scope
     from mmengine.runner import set_random_seed
     from mmseg.registry import MODELS
-    from mmengine.logging import MMLogger
     init_default_scope('mmseg')
     set_random_seed(seed)
     logger = MMLogger.get_instance('mmengine')
@@ -404,23 +448,29 @@ def main(argv=None) -> int:
     os.makedirs(work_dir, exist_ok=True)
     start = time.time()
 
-    sizes = {f'{s}_{split}': (mode[s][i] if s in args.subsets else 0)
-             for s in ('s4', 'ms3') for i, split in enumerate(('train', 'val', 'test'))}
+    sizes = {
+        f'{s}_{split}': (mode[s][i] if s in args.subsets else 0)
+        for s in ('s4', 'ms3')
+        for i, split in enumerate(('train', 'val', 'test'))
+    }
     log(f'1/5 SynthAVS in {osp.relpath(data_root, REPO)} ({sizes})')
     # A SynthAVS root made with other sizes, seed or generator version is regenerated (only a
     # root with a SynthAVS manifest: anything else, e.g. a real AVSBench copy, is refused).
     overwrite = ['--overwrite'] if osp.isfile(osp.join(data_root, MANIFEST_NAME)) else []
-    run([osp.join(REPO, 'tools/dataset_converters/make_synth_avs.py'), data_root, '--seed',
-         str(args.seed), '--workers', '2'] + overwrite +
-        [f'--{key.replace("_", "-")}={value}' for key, value in sizes.items()],
+    run([
+        osp.join(REPO, 'tools/dataset_converters/make_synth_avs.py'), data_root, '--seed',
+        str(args.seed), '--workers', '2'
+    ] + overwrite + [f'--{key.replace("_", "-")}={value}' for key, value in sizes.items()],
         osp.join(work_dir, 'logs', 'make_synth_avs.log'))
 
     log('2/5 log-mel cache and AVSBench-Robust manifests')
     run([osp.join(REPO, 'tools/dataset_converters/cache_log_mel.py'), data_root],
         osp.join(work_dir, 'logs', 'cache_log_mel.log'))
     for subset in args.subsets:
-        run([osp.join(REPO, 'tools/dataset_converters/make_robust_manifest.py'), data_root,
-             '--subset', subset], osp.join(work_dir, 'logs', f'manifest_{subset}.log'))
+        run([
+            osp.join(REPO, 'tools/dataset_converters/make_robust_manifest.py'), data_root,
+            '--subset', subset
+        ], osp.join(work_dir, 'logs', f'manifest_{subset}.log'))
 
     from mmengine.config import Config
     results = {}
@@ -430,28 +480,38 @@ def main(argv=None) -> int:
             config = osp.join(REPO, 'configs', 'tpavi', CONFIGS[subset][name])
             cfg = Config.fromfile(config)
             epochs = args.epochs or mode['epochs'] or cfg.train_cfg.max_epochs
-            options = data_root_overrides(cfg, data_root) + schedule_overrides(cfg, epochs) + [
-                f'randomness.seed={args.seed}']
+            options = data_root_overrides(cfg, data_root) + schedule_overrides(
+                cfg, epochs) + [f'randomness.seed={args.seed}']
             train_options = list(options)
             if args.quick:
                 train_options += ['train_cfg.val_interval=1000']
             if mode[subset][1] > mode['val_videos_in_training']:
                 train_options += validation_subset(cfg, mode['val_videos_in_training'])
-            runs[name] = dict(config=config, cfg=cfg, options=options,
-                              train_options=train_options, epochs=epochs,
-                              work_dir=osp.join(work_dir, subset, name))
+            runs[name] = dict(
+                config=config,
+                cfg=cfg,
+                options=options,
+                train_options=train_options,
+                epochs=epochs,
+                work_dir=osp.join(work_dir, subset, name))
         log(f'3/5 [{subset}] train the baseline and the robust model '
             f'({runs["robust"]["epochs"]} epochs, side by side)')
         schedules = thread_schedules(
-            {name: train_iterations(r['config'], r['train_options']) for name, r in runs.items()},
-            args.jobs)
+            {
+                name: train_iterations(r['config'], r['train_options'])
+                for name, r in runs.items()
+            }, args.jobs)
         for name, schedule in schedules.items():
             if schedule:
                 log(f'[{name}] CPU threads by iteration: {schedule} (the other training ends '
                     'at the second entry)')
-        ckpts = dict(zip(runs, run_concurrently([
-            partial(train, name, r['config'], r['work_dir'], r['train_options'], r['epochs'],
-                    schedules[name]) for name, r in runs.items()], args.jobs)))
+        ckpts = dict(
+            zip(
+                runs,
+                run_concurrently([
+                    partial(train, name, r['config'], r['work_dir'], r['train_options'],
+                            r['epochs'], schedules[name]) for name, r in runs.items()
+                ], args.jobs)))
         robust = runs['robust']
         init = save_initial_checkpoint(robust['config'],
                                        osp.join(robust['work_dir'], 'init', 'init.pth'), args.seed)
@@ -477,8 +537,12 @@ def main(argv=None) -> int:
                               threads, draw)
             return gate_thr, spread, report
 
-        def baseline_then_init(threads, baseline=runs['baseline'], robust=robust, ckpts=ckpts,
-                               init=init, init_options=init_options):
+        def baseline_then_init(threads,
+                               baseline=runs['baseline'],
+                               robust=robust,
+                               ckpts=ckpts,
+                               init=init,
+                               init_options=init_options):
             # neither needs the gate (the baseline has no similarity; of the initial model only
             # the similarity histogram is used): both run while the gate is calibrated and used
             report = evaluate('baseline', baseline['config'], ckpts['baseline'],
@@ -489,10 +553,11 @@ def main(argv=None) -> int:
                      draw)
             return report
 
-        (gate_thr, spread, robust_report), baseline_report = run_concurrently(
-            [gate_then_robust, baseline_then_init], args.jobs)
-        results[subset] = dict(baseline=baseline_report, robust=robust_report, gate_thr=gate_thr,
-                               gate_spread=spread)
+        (gate_thr, spread,
+         robust_report), baseline_report = run_concurrently([gate_then_robust, baseline_then_init],
+                                                            args.jobs)
+        results[subset] = dict(
+            baseline=baseline_report, robust=robust_report, gate_thr=gate_thr, gate_spread=spread)
 
     log('5/5 comparison')
     summary = dict(data_root=data_root, quick=args.quick, subsets={})
@@ -514,8 +579,8 @@ def main(argv=None) -> int:
         for c in checks:
             status = 'ok' if c['ok'] else ('MISSED' if c['required'] else 'not met')
             print(f"  [{status}] {c['name']}: {c['value']:.4f} ({c['rule']})")
-        summary['subsets'][subset] = dict(rows=rows, targets=checks, gate_thr=gate_thr,
-                                          gate_spread=spread)
+        summary['subsets'][subset] = dict(
+            rows=rows, targets=checks, gate_thr=gate_thr, gate_spread=spread)
         with open(osp.join(work_dir, f'comparison_{subset}.md'), 'w') as f:
             f.write(format_comparison_markdown(rows, checks, subset, gate_thr))
         _plots(work_dir, subset, reports)
@@ -532,14 +597,16 @@ def main(argv=None) -> int:
 def _plots(work_dir: str, subset: str, reports: Dict) -> None:
     """Per-condition bars of both models, and the figures of the test runs gathered in plots/."""
     import shutil
+
     from mmavs.visualization import plot_condition_bars
     out = osp.join(work_dir, 'plots')
     for name in ('baseline', 'robust'):
         for key in ('no_gate', 'gated'):
             if key in reports[name]:
-                plot_condition_bars(reports[name][key],
-                                    osp.join(out, f'{subset}_{name}_{key}_bars.png'),
-                                    title=f'{subset.upper()} {name} ({key.replace("_", " ")})')
+                plot_condition_bars(
+                    reports[name][key],
+                    osp.join(out, f'{subset}_{name}_{key}_bars.png'),
+                    title=f'{subset.upper()} {name} ({key.replace("_", " ")})')
     figures = {  # test runs' RobustVisualizationHook (--show-dir vis) and the calibration
         f'{subset}_baseline_overlays.png': 'baseline/test/vis/overlays.png',
         f'{subset}_robust_overlays.png': 'robust/test/vis/overlays.png',

@@ -65,8 +65,10 @@ class CPUThreadScheduleHook(Hook):
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
         threads = threads_at(self.schedule, runner.iter)
         if threads is not None and threads != torch.get_num_threads():
-            print_log(f'CPUThreadScheduleHook: iteration {runner.iter}: '
-                      f'{torch.get_num_threads()} -> {threads} threads', logger='current')
+            print_log(
+                f'CPUThreadScheduleHook: iteration {runner.iter}: '
+                f'{torch.get_num_threads()} -> {threads} threads',
+                logger='current')
             torch.set_num_threads(threads)
 
 
@@ -84,8 +86,8 @@ def main(argv=None) -> None:
     schedule = parse_thread_schedule(known.thread_schedule)
     args = train_tool.parse_args(rest)
     cfg = train_tool.build_config(args)
-    cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [
-        dict(type='CPUThreadScheduleHook', schedule=schedule)]
+    cfg.custom_hooks = list(cfg.get('custom_hooks', None)
+                            or []) + [dict(type='CPUThreadScheduleHook', schedule=schedule)]
     train_tool.run(cfg)
 
 

@@ -55,7 +55,10 @@ val_dataloader = dict(
         type='RobustTestDataset',
         conditions=val_conditions,
         dataset=dict(
-            type=dataset_type, data_root=data_root, split='val', pipeline=test_pipeline,
+            type=dataset_type,
+            data_root=data_root,
+            split='val',
+            pipeline=test_pipeline,
             test_mode=True)))
 test_dataloader = dict(
     batch_size=8,
@@ -66,7 +69,10 @@ test_dataloader = dict(
         type='RobustTestDataset',
         conditions=test_conditions,
         dataset=dict(
-            type=dataset_type, data_root=data_root, split='test', pipeline=test_pipeline,
+            type=dataset_type,
+            data_root=data_root,
+            split='test',
+            pipeline=test_pipeline,
             test_mode=True)))
 val_evaluator = dict(type='RobustAVSMetric')
 test_evaluator = dict(type='RobustAVSMetric')

@@ -61,7 +61,10 @@ val_dataloader = dict(
         conditions=val_conditions,
         build_manifest_if_missing=True,
         dataset=dict(
-            type=dataset_type, data_root=data_root, split='val', pipeline=test_pipeline,
+            type=dataset_type,
+            data_root=data_root,
+            split='val',
+            pipeline=test_pipeline,
             test_mode=True)))
 test_dataloader = dict(
     batch_size=8,
@@ -73,7 +76,10 @@ test_dataloader = dict(
         conditions=test_conditions,
         build_manifest_if_missing=True,
         dataset=dict(
-            type=dataset_type, data_root=data_root, split='test', pipeline=test_pipeline,
+            type=dataset_type,
+            data_root=data_root,
+            split='test',
+            pipeline=test_pipeline,
             test_mode=True)))
 val_evaluator = dict(type='RobustAVSMetric')
 test_evaluator = dict(type='RobustAVSMetric')

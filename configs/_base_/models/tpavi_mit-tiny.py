@@ -33,9 +33,7 @@ model = dict(
     audio_backbone=dict(type='AudioCNN', base_channels=16, out_channels=64, pooling='time'),
     # TPAVI: an additive, zero-initialised residual of the audio on every stage
     fusion=dict(
-        type='TPAVIFusion',
-        in_channels=[16, 32, 64, 128],
-        in_index=[0, 1, 2, 3],
+        type='TPAVIFusion', in_channels=[16, 32, 64, 128], in_index=[0, 1, 2, 3],
         audio_channels=64),
     decode_head=dict(
         type='SegformerHead',

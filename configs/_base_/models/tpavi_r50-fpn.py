@@ -28,11 +28,7 @@ model = dict(
         norm_eval=False,
         style='pytorch',
         contract_dilation=True),
-    neck=dict(
-        type='FPN',
-        in_channels=[256, 512, 1024, 2048],
-        out_channels=256,
-        num_outs=4),
+    neck=dict(type='FPN', in_channels=[256, 512, 1024, 2048], out_channels=256, num_outs=4),
     audio_backbone=dict(type='VGGish', frozen=True),
     fusion=dict(
         type='TPAVIFusion',

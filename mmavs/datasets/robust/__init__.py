@@ -12,8 +12,8 @@ from .manifest import (ManifestError, build_manifest, default_manifest_path, loa
 from .samplers import RobustInfiniteSampler, RobustSampler
 from .seeding import derive_seed, draw_index, stable_hash, standard_normal
 from .test_dataset import RobustTestDataset
-from .train_dataset import DEFAULT_NEG_RATIOS, HELD_OUT_CONDITIONS, RobustTrainDataset
-from .train_dataset import stream_layout
+from .train_dataset import (DEFAULT_NEG_RATIOS, HELD_OUT_CONDITIONS, RobustTrainDataset,
+                            stream_layout)
 from .waveforms import (DEFAULT_NOISE_DBFS, DEFAULT_UNSEEN_DIR, NOISE_TYPES, fit_length,
                         list_unseen_recordings, load_unseen_waveform, make_noise, make_silence,
                         resolve_unseen_dir)
@@ -23,7 +23,7 @@ __all__ = [
     'DonorPool', 'DONOR_RULES', 'allowed_donor_groups', 'is_valid_donor', 'ManifestError',
     'build_manifest', 'default_manifest_path', 'load_manifest', 'write_manifest', 'derive_seed',
     'draw_index', 'stable_hash', 'standard_normal', 'stream_layout', 'DEFAULT_NEG_RATIOS',
-    'HELD_OUT_CONDITIONS', 'DEFAULT_NOISE_DBFS', 'DEFAULT_UNSEEN_DIR', 'NOISE_TYPES',
-    'fit_length', 'list_unseen_recordings', 'load_unseen_waveform', 'make_noise', 'make_silence',
+    'HELD_OUT_CONDITIONS', 'DEFAULT_NOISE_DBFS', 'DEFAULT_UNSEEN_DIR', 'NOISE_TYPES', 'fit_length',
+    'list_unseen_recordings', 'load_unseen_waveform', 'make_noise', 'make_silence',
     'resolve_unseen_dir'
 ]

@@ -15,6 +15,7 @@ from mmengine.dataset import BaseDataset
 from mmseg.registry import DATASETS
 
 from ...utils.constants import CONDITIONS
+from ..layout import SPLITS
 
 #: Appended to "file not found" errors of the wrapped dataset.
 PREPARE_DATA_HINT = (
@@ -40,8 +41,7 @@ def video_infos_of(dataset) -> List[dict]:
     return list(seen.values())
 
 
-def collect_video_infos(dataset_cfg: dict,
-                        splits: Sequence[str] = ('train', 'val', 'test')) -> Dict[str, List[dict]]:
+def collect_video_infos(dataset_cfg: dict, splits: Sequence[str] = SPLITS) -> Dict[str, List[dict]]:
     """Video infos of every split of a dataset config (for a whole-dataset manifest).
 
     Args:

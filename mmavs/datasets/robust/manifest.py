@@ -76,7 +76,10 @@ def videos_fingerprint(video_infos_by_split: Mapping[str, Sequence[dict]]) -> Di
                    for split, infos in video_infos_by_split.items() for info in infos)
     digest = hashlib.sha256('\n'.join(lines).encode('utf-8')).hexdigest()
     return dict(
-        num_videos={split: len(infos) for split, infos in video_infos_by_split.items()},
+        num_videos={
+            split: len(infos)
+            for split, infos in video_infos_by_split.items()
+        },
         videos_sha256=digest)
 
 
@@ -129,7 +132,8 @@ def build_split_records(video_infos: Sequence[dict],
                 audio_path=_relative_audio_path(donor['audio_path'], data_root),
                 rule=rule),
             noise=dict(
-                type=noise_of[vid], seed=derive_seed(seed, 'noise', split, vid),
+                type=noise_of[vid],
+                seed=derive_seed(seed, 'noise', split, vid),
                 dbfs=float(noise_dbfs)),
             unseen=dict(file=unseen_of[vid]) if unseen_files else None)
     return records
@@ -163,8 +167,9 @@ def build_manifest(video_infos_by_split: Mapping[str, Sequence[dict]],
                          f'found {list(noise_types)}')
     unseen_files = sorted(unseen_files)
     videos = {
-        split: build_split_records(infos, split, seed, category_groups, noise_types, noise_dbfs,
-                                   unseen_files, data_root)
+        split:
+        build_split_records(infos, split, seed, category_groups, noise_types, noise_dbfs,
+                            unseen_files, data_root)
         for split, infos in video_infos_by_split.items() if len(infos)
     }
     return dict(
@@ -177,7 +182,8 @@ def build_manifest(video_infos_by_split: Mapping[str, Sequence[dict]],
             noise_dbfs=float(noise_dbfs),
             sample_rate=SAMPLE_RATE,
             clip_seconds=CLIP_SECONDS),
-        donor_rules={group: list(allowed_donor_groups(group)) for group in COARSE_GROUPS},
+        donor_rules={group: list(allowed_donor_groups(group))
+                     for group in COARSE_GROUPS},
         fingerprint=videos_fingerprint(video_infos_by_split),
         unseen_files=list(unseen_files),
         videos=videos)
@@ -223,14 +229,16 @@ def load_manifest(path: str, hint: str = '') -> dict:
     found = (manifest.get('format'), manifest.get('version')) if isinstance(manifest, dict) \
         else (type(manifest).__name__, None)
     if found != (MANIFEST_FORMAT, MANIFEST_VERSION):
-        raise ManifestError(f'expected a {MANIFEST_FORMAT} version {MANIFEST_VERSION} manifest, '
-                            f'found format {found[0]!r} version {found[1]!r} in {path}. {hint}'
-                            .strip())
+        raise ManifestError(
+            f'expected a {MANIFEST_FORMAT} version {MANIFEST_VERSION} manifest, '
+            f'found format {found[0]!r} version {found[1]!r} in {path}. {hint}'.strip())
     return manifest
 
 
 def missing_records(manifest: dict, videos_by_split: Mapping[str, Sequence[str]]) -> List[str]:
     """``split/video_id`` of every listed video that has no record in the manifest."""
     videos = manifest.get('videos', {})
-    return [f'{split}/{vid}' for split, vids in videos_by_split.items() for vid in vids
-            if vid not in videos.get(split, {})]
+    return [
+        f'{split}/{vid}' for split, vids in videos_by_split.items() for vid in vids
+        if vid not in videos.get(split, {})
+    ]

@@ -32,7 +32,10 @@ class RobustSampler(DefaultSampler):
         round_up (bool): Pad so every rank gets the same number of indices. Default True.
     """
 
-    def __init__(self, dataset, shuffle: bool = True, seed: Optional[int] = None,
+    def __init__(self,
+                 dataset,
+                 shuffle: bool = True,
+                 seed: Optional[int] = None,
                  round_up: bool = True) -> None:
         _check_epoch_encoded(dataset)
         super().__init__(dataset, shuffle=shuffle, seed=seed, round_up=round_up)

@@ -55,4 +55,3 @@ def standard_normal(seed: int, num: int) -> np.ndarray:
     radius = np.sqrt(-2.0 * np.log(uniform[:half]))
     angle = 2.0 * np.pi * uniform[half:]
     return np.concatenate([radius * np.cos(angle), radius * np.sin(angle)])[:num]
-

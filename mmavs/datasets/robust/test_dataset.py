@@ -15,8 +15,8 @@ from mmengine.dataset.base_dataset import force_full_init
 from mmseg.registry import DATASETS
 
 from ...utils.constants import POSITIVE_CONDITION
-from .base import RobustDatasetWrapper, check_conditions, check_pipeline, collect_video_infos
-from .base import video_infos_of
+from .base import (RobustDatasetWrapper, check_conditions, check_pipeline, collect_video_infos,
+                   video_infos_of)
 from .manifest import (ManifestError, build_manifest, default_manifest_path, load_manifest,
                        manifest_command, missing_records, write_manifest)
 from .waveforms import list_unseen_recordings, resolve_unseen_dir
@@ -93,8 +93,7 @@ class RobustTestDataset(RobustDatasetWrapper):
     def _resolved_manifest_path(self) -> str:
         if self.manifest_path is not None:
             return self.manifest_path
-        return default_manifest_path(self.dataset.data_root or '', self.subset,
-                                     self.manifest_seed)
+        return default_manifest_path(self.dataset.data_root or '', self.subset, self.manifest_seed)
 
     def _load_records(self) -> Dict[str, Dict[str, dict]]:
         path = self._resolved_manifest_path()
@@ -117,8 +116,13 @@ class RobustTestDataset(RobustDatasetWrapper):
         if 'unseen' in self.conditions and not manifest.get('unseen_files'):
             raise ManifestError(f"condition 'unseen' needs unseen recordings, but {path} was "
                                 f'generated without them: rerun {command} --unseen-dir DIR')
-        return {split: {vid: manifest['videos'][split][vid] for vid in vids}
-                for split, vids in wanted.items()}
+        return {
+            split: {
+                vid: manifest['videos'][split][vid]
+                for vid in vids
+            }
+            for split, vids in wanted.items()
+        }
 
     def _write_manifest(self, path: str) -> None:
         if self._dataset_cfg is None:
@@ -131,8 +135,12 @@ class RobustTestDataset(RobustDatasetWrapper):
             unseen = list_unseen_recordings(resolve_unseen_dir(self.unseen_dir))
         except FileNotFoundError:
             unseen = []
-        manifest = build_manifest(infos, seed=self.manifest_seed, subset=self.subset,
-                                  unseen_files=unseen, data_root=self.dataset.data_root)
+        manifest = build_manifest(
+            infos,
+            seed=self.manifest_seed,
+            subset=self.subset,
+            unseen_files=unseen,
+            data_root=self.dataset.data_root)
         write_manifest(manifest, path)
 
     @force_full_init
@@ -160,14 +168,15 @@ class RobustTestDataset(RobustDatasetWrapper):
             return {}
         if condition == 'noise':
             noise = record['noise']
-            return dict(noise_type=noise['type'], noise_seed=noise['seed'],
-                        noise_dbfs=noise['dbfs'])
+            return dict(
+                noise_type=noise['type'], noise_seed=noise['seed'], noise_dbfs=noise['dbfs'])
         if condition == 'offscreen':
             donor = record['offscreen']
-            return dict(donor_video_id=donor['video_id'], donor_category=donor.get('category'),
-                        donor_audio_path=osp.join(self.dataset.data_root or '',
-                                                  donor['audio_path']),
-                        donor_rule=donor.get('rule'))
+            return dict(
+                donor_video_id=donor['video_id'],
+                donor_category=donor.get('category'),
+                donor_audio_path=osp.join(self.dataset.data_root or '', donor['audio_path']),
+                donor_rule=donor.get('rule'))
         return dict(unseen_file=osp.join(self.unseen_folder, record['unseen']['file']))
 
     @force_full_init

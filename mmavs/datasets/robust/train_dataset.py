@@ -73,8 +73,7 @@ def stream_layout(num_positive: int,
     exact = {c: num_negative * neg_ratios[c] / total for c in conditions} if total else {}
     counts = {c: int(math.floor(exact[c])) for c in conditions}
     leftover = num_negative - sum(counts.values())
-    by_remainder = sorted(conditions, key=lambda c: (-(exact[c] - counts[c]),
-                                                     conditions.index(c)))
+    by_remainder = sorted(conditions, key=lambda c: (-(exact[c] - counts[c]), conditions.index(c)))
     for c in by_remainder[:leftover]:
         counts[c] += 1
     return length, OrderedDict((c, counts[c]) for c in conditions)
@@ -139,8 +138,7 @@ class RobustTrainDataset(RobustDatasetWrapper):
         self.noise_types = tuple(noise_types)
         self.noise_dbfs = float(noise_dbfs)
         self.unseen_dir = unseen_dir
-        self.category_groups = dict(CATEGORY_GROUPS if category_groups is None
-                                    else category_groups)
+        self.category_groups = dict(CATEGORY_GROUPS if category_groups is None else category_groups)
         self._init_inner(dataset)
         if not lazy_init:
             self.full_init()
@@ -177,8 +175,9 @@ class RobustTrainDataset(RobustDatasetWrapper):
             by_split.setdefault(info.get('split'), []).append(info)
         self._videos = {split: infos for split, infos in by_split.items()}
         self._pools = {
-            split: DonorPool([i['video_id'] for i in infos], [i.get('category') for i in infos],
-                             self.category_groups)
+            split:
+            DonorPool([i['video_id'] for i in infos], [i.get('category')
+                                                       for i in infos], self.category_groups)
             for split, infos in by_split.items()
         }
         frame_videos = []
@@ -217,8 +216,10 @@ class RobustTrainDataset(RobustDatasetWrapper):
         slot = position - self.num_positive
         condition = self._slot_conditions[bisect.bisect_right(self._slot_ends, slot)]
         frame_index = draw_index(self.num_positive, self.seed, 'frame', epoch, slot)
-        out.update(condition=condition, frame_index=frame_index,
-                   negative=self._negative_spec(condition, frame_index, epoch, slot))
+        out.update(
+            condition=condition,
+            frame_index=frame_index,
+            negative=self._negative_spec(condition, frame_index, epoch, slot))
         return out
 
     def _negative_spec(self, condition: str, frame_index: int, epoch: int, slot: int) -> dict:
@@ -227,16 +228,21 @@ class RobustTrainDataset(RobustDatasetWrapper):
             return {}
         if condition == 'noise':
             noise_type = self.noise_types[draw_index(len(self.noise_types), *key, 'noise-type')]
-            return dict(noise_type=noise_type, noise_seed=derive_seed(*key, 'noise'),
-                        noise_dbfs=self.noise_dbfs)
+            return dict(
+                noise_type=noise_type,
+                noise_seed=derive_seed(*key, 'noise'),
+                noise_dbfs=self.noise_dbfs)
         if condition == 'unseen':
-            return dict(unseen_file=self._unseen_files[draw_index(
-                len(self._unseen_files), *key, 'unseen')])
+            return dict(
+                unseen_file=self._unseen_files[draw_index(len(self._unseen_files), *key, 'unseen')])
         split, target = self._frame_videos[frame_index]
         donor, rule = self._pools[split].draw(target, *key)
         info = self._videos[split][donor]
-        return dict(donor_video_id=info['video_id'], donor_category=info.get('category'),
-                    donor_audio_path=info['audio_path'], donor_rule=rule)
+        return dict(
+            donor_video_id=info['video_id'],
+            donor_category=info.get('category'),
+            donor_audio_path=info['audio_path'],
+            donor_rule=rule)
 
     @force_full_init
     def get_data_info(self, index: int) -> dict:

@@ -29,8 +29,8 @@ NOISE_TYPES = tuple(NOISE_EXPONENTS)
 #: Default noise level in dB FS (RMS); a Gaussian white noise at -20 dB FS peaks near 0.5.
 DEFAULT_NOISE_DBFS = -20.0
 #: The unseen recordings shipped with mmavs (``mmavs/resources/unseen_audio``, see its README).
-DEFAULT_UNSEEN_DIR = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
-                              'resources', 'unseen_audio')
+DEFAULT_UNSEEN_DIR = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'resources', 'unseen_audio')
 #: File extensions accepted as unseen recordings (what libsndfile reads).
 UNSEEN_EXTENSIONS = ('.wav', '.flac', '.ogg')
 
@@ -154,8 +154,6 @@ def list_unseen_recordings(directory: str) -> List[str]:
             f'expected audio files ({", ".join(UNSEEN_EXTENSIONS)}) in the unseen-audio folder, '
             f'found none in {directory}')
     return names
-
-
 
 
 def resolve_unseen_dir(directory: Optional[str] = None) -> str:

@@ -24,14 +24,13 @@ repeats. Cached arrays are copied out, and an entry is keyed by the file's path 
 time, so a rewritten file is read again.
 """
 import os.path as osp
-from typing import Optional, Tuple
+from typing import Optional
 
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform, LoadImageFromFile
-from PIL import Image
-
 from mmseg.registry import TRANSFORMS
+from PIL import Image
 
 from ...audio import load_audio, load_log_mel_cache, waveform_to_examples
 from ...utils.cache import LRUCache, file_key
@@ -98,12 +97,16 @@ class LoadAVSAudio(BaseTransform):
             (pauses between barks, hoots, laughs). Do not use it for MS3, whose sources change
             within a clip. Default False.
         with_clip (bool): Also set ``results['audio_clip']``, float32 ``[num_examples, 96, 64]``:
-            every example of the clip, for models whose similarity head scores the clip-level
-            audio embedding (``AVSegmentor(similarity_audio='clip')``). Default False.
+            every example of the clip, for models that hear the clip-level audio embedding
+            (``AVSegmentor(audio_level='clip')``). Default False.
     """
 
-    def __init__(self, use_cache: bool = True, num_examples: int = 5, cache_size: int = 64,
-                 random_example: bool = False, with_clip: bool = False):
+    def __init__(self,
+                 use_cache: bool = True,
+                 num_examples: int = 5,
+                 cache_size: int = 64,
+                 random_example: bool = False,
+                 with_clip: bool = False):
         if num_examples < 1:
             raise ValueError(f'num_examples must be >= 1, found {num_examples}')
         self.random_example = random_example

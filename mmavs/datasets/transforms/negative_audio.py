@@ -20,8 +20,8 @@ from ...audio import load_audio
 from ...utils.cache import LRUCache
 from ...utils.constants import CLIP_SECONDS, NEGATIVE_CONDITIONS, POSITIVE_CONDITION, SAMPLE_RATE
 from ..robust.seeding import derive_seed
-from ..robust.waveforms import (DEFAULT_NOISE_DBFS, load_unseen_waveform, make_noise,
-                                make_silence, resolve_unseen_dir)
+from ..robust.waveforms import (DEFAULT_NOISE_DBFS, load_unseen_waveform, make_noise, make_silence,
+                                resolve_unseen_dir)
 
 
 @TRANSFORMS.register_module()

@@ -24,8 +24,8 @@ import numpy as np
 from mmengine.dist import all_gather_object, get_world_size, is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-
 from mmseg.registry import HOOKS
+
 from ...evaluation.report import order_conditions, report_from_metrics
 from ...visualization.plots import (overlay_grid, overlay_mask, plot_condition_bars,
                                     plot_similarity_histogram)
@@ -163,8 +163,8 @@ class RobustVisualizationHook(Hook):
         cells, scores = dict(self._cells), dict(self._scores)
         if get_world_size() > 1:
             cells, scores = {}, defaultdict(list)
-            for part_cells, part_scores in all_gather_object(
-                (dict(self._cells), dict(self._scores))):
+            parts = all_gather_object((dict(self._cells), dict(self._scores)))
+            for part_cells, part_scores in parts:
                 for key, row in part_cells.items():
                     cells.setdefault(key, {}).update(row)
                 for cond, values in part_scores.items():
@@ -185,10 +185,11 @@ class RobustVisualizationHook(Hook):
             keys = sorted(cells)
             rows = [[cells[k].get(c) for c in conditions] for k in keys]
             written.append(
-                overlay_grid(rows,
-                             osp.join(show_dir, 'overlays.png'),
-                             col_titles=conditions,
-                             row_titles=[f'{v} #{f}' for v, f in keys]))
+                overlay_grid(
+                    rows,
+                    osp.join(show_dir, 'overlays.png'),
+                    col_titles=conditions,
+                    row_titles=[f'{v} #{f}' for v, f in keys]))
         for gated, name in ((False, 'condition_bars.png'), (True, 'condition_bars_gated.png')):
             report = report_from_metrics(metrics, self.metric_prefix, gated=gated)
             if report['conditions']:

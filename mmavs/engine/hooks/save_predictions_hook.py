@@ -29,13 +29,16 @@ class SavePredictionsHook(Hook):
     def __init__(self, out_dir: str) -> None:
         self.out_dir = out_dir
 
-    def after_test_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_test_iter(self,
+                        runner,
+                        batch_idx: int,
+                        data_batch=None,
                         outputs: Optional[Sequence] = None) -> None:
         for sample in outputs or []:
             meta = sample.metainfo
             condition = str(meta.get('condition', 'positive'))
-            name = osp.splitext(osp.basename(meta.get('img_path') or
-                                             f'rank{get_rank()}_batch{batch_idx}'))[0]
+            name = osp.splitext(
+                osp.basename(meta.get('img_path') or f'rank{get_rank()}_batch{batch_idx}'))[0]
             mask = sample.pred_sem_seg.data.squeeze(0).cpu().numpy()
             folder = osp.join(self.out_dir, condition)
             os.makedirs(folder, exist_ok=True)

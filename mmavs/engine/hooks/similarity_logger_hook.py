@@ -51,7 +51,8 @@ def similarity_summary(records: Sequence[Record]) -> Dict[str, float]:
     return out
 
 
-def similarity_histogram(records: Sequence[Record], bins: int = 20,
+def similarity_histogram(records: Sequence[Record],
+                         bins: int = 20,
                          title: str = 'audio-visual similarity') -> np.ndarray:
     """Histogram of similarity probabilities per condition, as an RGB image.
 
@@ -71,8 +72,12 @@ def similarity_histogram(records: Sequence[Record], bins: int = 20,
             positives.append(prob)
         else:
             negatives.setdefault(cond, []).append(prob)
-    fig = similarity_histogram_figure(positives, dict(sorted(negatives.items())), title, bins,
-                                      where=' for the similarity histogram')
+    fig = similarity_histogram_figure(
+        positives,
+        dict(sorted(negatives.items())),
+        title,
+        bins,
+        where=' for the similarity histogram')
     return figure_to_array(fig)
 
 
@@ -112,7 +117,9 @@ class SimilarityLoggerHook(Hook):
 
     priority = 'NORMAL'
 
-    def __init__(self, bins: int = 20, draw_histogram: bool = True,
+    def __init__(self,
+                 bins: int = 20,
+                 draw_histogram: bool = True,
                  image_name: str = 'similarity_hist') -> None:
         if bins < 1:
             raise ValueError(f'SimilarityLoggerHook: bins must be >= 1, found {bins}')
@@ -172,5 +179,4 @@ class SimilarityLoggerHook(Hook):
         runner.logger.info(f'Similarity ({mode}, {len(records)} samples): {text}')
         if self.draw_histogram and is_main_process():
             image = similarity_histogram(records, self.bins, f'{mode} similarity')
-            runner.visualizer.add_image(f'{self.image_name}_{mode}', image,
-                                        step=self._step(runner))
+            runner.visualizer.add_image(f'{self.image_name}_{mode}', image, step=self._step(runner))

@@ -26,10 +26,10 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmengine.structures import BaseDataElement
-
 from mmseg.registry import METRICS
-from ..functional import STAT_KEYS, frame_statistics, gate_statistics
+
 from ...utils.formatting import json_safe
+from ..functional import STAT_KEYS, frame_statistics, gate_statistics
 from ..report import build_report, flatten_report, format_markdown, format_table
 
 CURVE_KEYS = ('tp_curve', 'pp_curve')
@@ -163,9 +163,10 @@ class RobustAVSMetric(BaseMetric):
             raise ValueError(f'expected gt_sem_seg of the prediction size {tuple(probs.shape)}, '
                              f'found {tuple(gt.shape)} for {where}')
         similarity = _scalar(sample.get('pred_similarity'))
-        extra = dict(condition=condition,
-                     similarity=math.nan if similarity is None else similarity,
-                     gate_thr=_scalar(sample.get('gate_thr')))
+        extra = dict(
+            condition=condition,
+            similarity=math.nan if similarity is None else similarity,
+            gate_thr=_scalar(sample.get('gate_thr')))
         return probs, gt, extra
 
     def _effective_gate_thr(self, results: List[dict]) -> Optional[float]:

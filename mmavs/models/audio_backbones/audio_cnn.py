@@ -54,14 +54,16 @@ class AudioCNN(BaseModule):
 
     POOLINGS = ('global', 'time')
 
-    def __init__(self,
-                 base_channels: int = 32,
-                 out_channels: int = 128,
-                 pooling: str = 'global',
-                 init_cfg: Optional[Union[dict, list]] = [
-                     dict(type='Kaiming', layer='Conv2d', mode='fan_out', nonlinearity='relu'),
-                     dict(type='Constant', layer='BatchNorm2d', val=1, bias=0),
-                 ]) -> None:
+    def __init__(
+        self,
+        base_channels: int = 32,
+        out_channels: int = 128,
+        pooling: str = 'global',
+        init_cfg: Optional[Union[dict, list]] = [
+            dict(type='Kaiming', layer='Conv2d', mode='fan_out', nonlinearity='relu'),
+            dict(type='Constant', layer='BatchNorm2d', val=1, bias=0),
+        ]
+    ) -> None:
         if base_channels < 1 or out_channels < 1:
             raise ValueError(f'base_channels and out_channels must be >= 1, got '
                              f'{base_channels} and {out_channels}')
@@ -73,10 +75,8 @@ class AudioCNN(BaseModule):
         self.out_channels = out_channels
         self.pooling = pooling
         self.stages = nn.Sequential(
-            conv_bn_relu(1, c, stride=2), nn.MaxPool2d(2),
-            conv_bn_relu(c, 2 * c), nn.MaxPool2d(2),
-            conv_bn_relu(2 * c, 4 * c), nn.MaxPool2d(2),
-            conv_bn_relu(4 * c, 4 * c))
+            conv_bn_relu(1, c, stride=2), nn.MaxPool2d(2), conv_bn_relu(c, 2 * c), nn.MaxPool2d(2),
+            conv_bn_relu(2 * c, 4 * c), nn.MaxPool2d(2), conv_bn_relu(4 * c, 4 * c))
         # input [96, 64] -> final map [6, 4] (time, frequency); 'time' keeps the 4 bands
         bands = 1 if pooling == 'global' else 4
         self.pool = nn.AdaptiveAvgPool2d((1, bands))

@@ -86,7 +86,7 @@ def check_state_dict_fits(module: nn.Module, state_dict: Mapping, source: str) -
                         ('unexpected', 'unexpected keys')):
         entries = problems[kind]
         if entries:
-            shown = ', '.join(entries[:8]) + (f', ... ({len(entries)} in all)'
-                                              if len(entries) > 8 else '')
+            shown = ', '.join(
+                entries[:8]) + (f', ... ({len(entries)} in all)' if len(entries) > 8 else '')
             lines.append(f'  {label}: {shown}')
     raise ValueError('\n'.join(lines))

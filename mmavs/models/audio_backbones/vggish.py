@@ -117,8 +117,8 @@ def as_example_batch(x: torch.Tensor, owner: str) -> torch.Tensor:
 
 
 def _split_init_cfg(init_cfg) -> Tuple[list, list]:
-    cfgs = [] if init_cfg is None else ([init_cfg] if isinstance(init_cfg, dict) else
-                                        list(init_cfg))
+    cfgs = [] if init_cfg is None else (
+        [init_cfg] if isinstance(init_cfg, dict) else list(init_cfg))
     pretrained = [cfg for cfg in cfgs if cfg.get('type') == 'Pretrained']
     others = [cfg for cfg in cfgs if cfg.get('type') != 'Pretrained']
     return pretrained, others

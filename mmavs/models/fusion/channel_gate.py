@@ -63,15 +63,14 @@ class ChannelGateBlock(nn.Module):
         self.audio_proj = nn.Linear(audio_channels, channels)
         if use_attention:
             head_dims = channels // num_heads
-            self.scale = head_dims ** -0.5
+            self.scale = head_dims**-0.5
             self.q_proj = nn.Linear(channels, channels, bias=False)
             self.k_proj = nn.Linear(channels, channels, bias=False)
             self.v_proj = nn.Linear(channels, channels, bias=False)
             self.out_proj = nn.Linear(channels, channels)
         else:
             hidden = max(int(channels * mlp_ratio), 1)
-            self.mlp = nn.Sequential(
-                nn.Linear(channels, hidden), nn.ReLU(inplace=True))
+            self.mlp = nn.Sequential(nn.Linear(channels, hidden), nn.ReLU(inplace=True))
             self.out_proj = nn.Linear(hidden, channels)
         nn.init.zeros_(self.out_proj.weight)
         nn.init.zeros_(self.out_proj.bias)
@@ -164,5 +163,5 @@ class ChannelGateFusion(BaseAVFusion):
 
     def build_block(self, channels: int) -> nn.Module:
         """One :class:`ChannelGateBlock` for a scale with ``channels`` channels."""
-        return ChannelGateBlock(channels, self.audio_channels, self.num_heads,
-                                self.use_attention, self.mlp_ratio, self.spatial_gate)
+        return ChannelGateBlock(channels, self.audio_channels, self.num_heads, self.use_attention,
+                                self.mlp_ratio, self.spatial_gate)

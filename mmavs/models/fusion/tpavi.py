@@ -146,6 +146,5 @@ class TPAVIFusion(BaseAVFusion):
 
     def build_block(self, channels: int) -> nn.Module:
         """One :class:`TPAVIBlock` for a scale with ``channels`` channels."""
-        return TPAVIBlock(channels, self.audio_channels,
-                          max(int(channels * self.inter_ratio), 1), self.norm_cfg,
-                          self.post_norm)
+        return TPAVIBlock(channels, self.audio_channels, max(int(channels * self.inter_ratio), 1),
+                          self.norm_cfg, self.post_norm)

@@ -22,8 +22,8 @@ class BaseAVDecodeHead(BaseDecodeHead):
     @staticmethod
     def split_inputs(inputs: AVHeadInputs) -> Tuple[Sequence[Tensor], Tensor]:
         """``(visual feats, audio embedding)`` of the head's input, checked."""
-        if not isinstance(inputs, (tuple, list)) or len(inputs) != 2 or not isinstance(
-                inputs[1], Tensor):
+        if not isinstance(inputs,
+                          (tuple, list)) or len(inputs) != 2 or not isinstance(inputs[1], Tensor):
             raise TypeError('an audio-visual decode head expects (visual feats, audio '
                             'embedding [B, C_a]) from AVSegmentor without a fusion module, '
                             f'found {type(inputs).__name__}')

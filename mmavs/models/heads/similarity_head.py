@@ -130,8 +130,9 @@ def in_batch_negative_pairs(data_samples: Sequence, device=None) -> Tensor:
         for i, target in enumerate(metas):
             if i == j or target.get('category') is None:
                 continue
-            same_video = (target.get('video_id') is not None
-                          and target.get('video_id') == donor.get('video_id'))
+            same_video = (
+                target.get('video_id') is not None
+                and target.get('video_id') == donor.get('video_id'))
             categories = (target['category'], donor['category'])
             pairs[i, j] = (not same_video and categories[0] != categories[1]
                            and MULTI_SOURCE_CATEGORY not in categories)
@@ -204,8 +205,8 @@ class SimilarityHead(BaseModule):
         self.in_batch_negatives = in_batch_negatives
         self.in_batch_weight = in_batch_weight
         self.audio_proj = nn.Linear(audio_channels, embed_dims)
-        self.visual_proj = (nn.Linear(visual_channels, embed_dims)
-                            if project_visual else nn.Identity())
+        self.visual_proj = (
+            nn.Linear(visual_channels, embed_dims) if project_visual else nn.Identity())
         log_scale = torch.tensor(math.log(scale))
         bias_t = torch.tensor(float(bias))
         if learnable:
@@ -233,7 +234,8 @@ class SimilarityHead(BaseModule):
             return [visual_feats[self.in_index]]
         return [visual_feats[i] for i in self.in_index]
 
-    def pool_visual(self, visual_feats: Union[Tensor, Sequence[Tensor]],
+    def pool_visual(self,
+                    visual_feats: Union[Tensor, Sequence[Tensor]],
                     mask_logits: Optional[Tensor] = None) -> Tensor:
         """Pooled visual embedding: global average (``'avg'``) or :func:`mask_pool` under
         ``sigmoid(mask_logits)`` (``'mask'``) of each selected stage, concatenated.
@@ -265,7 +267,9 @@ class SimilarityHead(BaseModule):
                              'visual_channels/in_index')
         return x
 
-    def _projected(self, visual_feats: Union[Tensor, Sequence[Tensor]], audio_emb: Tensor,
+    def _projected(self,
+                   visual_feats: Union[Tensor, Sequence[Tensor]],
+                   audio_emb: Tensor,
                    mask_logits: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
         """Projected audio ``[B, D]`` and visual ``[B, D]`` embeddings."""
         if audio_emb.dim() != 2 or audio_emb.size(1) != self.audio_channels:
@@ -274,7 +278,9 @@ class SimilarityHead(BaseModule):
         return (self.audio_proj(audio_emb),
                 self.visual_proj(self.pool_visual(visual_feats, mask_logits)))
 
-    def forward(self, visual_feats: Union[Tensor, Sequence[Tensor]], audio_emb: Tensor,
+    def forward(self,
+                visual_feats: Union[Tensor, Sequence[Tensor]],
+                audio_emb: Tensor,
                 mask_logits: Optional[Tensor] = None) -> Tensor:
         """Similarity logits of the batch's own pairs (frame ``i`` with audio ``i``).
 
@@ -290,7 +296,9 @@ class SimilarityHead(BaseModule):
         audio, visual = self._projected(visual_feats, audio_emb, mask_logits)
         return scaled_cosine_logit(audio, visual, self.scale, self.bias)
 
-    def pairwise(self, visual_feats: Union[Tensor, Sequence[Tensor]], audio_emb: Tensor,
+    def pairwise(self,
+                 visual_feats: Union[Tensor, Sequence[Tensor]],
+                 audio_emb: Tensor,
                  mask_logits: Optional[Tensor] = None) -> Tensor:
         """Similarity logits of every (frame, audio) pair of the batch.
 
@@ -303,8 +311,11 @@ class SimilarityHead(BaseModule):
         visual = F.normalize(visual, dim=-1, eps=1e-8)
         return self.scale * (visual @ audio.t()) + self.bias
 
-    def loss(self, visual_feats: Union[Tensor, Sequence[Tensor]], audio_emb: Tensor,
-             data_samples: Sequence, mask_logits: Optional[Tensor] = None) -> dict:
+    def loss(self,
+             visual_feats: Union[Tensor, Sequence[Tensor]],
+             audio_emb: Tensor,
+             data_samples: Sequence,
+             mask_logits: Optional[Tensor] = None) -> dict:
         """BCE of the similarity logit against ``is_sounding`` (+ the in-batch negatives).
 
         Args:
@@ -354,7 +365,9 @@ class SimilarityHead(BaseModule):
             losses['acc_sim_in_batch'] = pair_acc
         return losses
 
-    def predict(self, visual_feats: Union[Tensor, Sequence[Tensor]], audio_emb: Tensor,
+    def predict(self,
+                visual_feats: Union[Tensor, Sequence[Tensor]],
+                audio_emb: Tensor,
                 mask_logits: Optional[Tensor] = None) -> Tensor:
         """Similarity probabilities ``sigmoid(s * cos + b)``, ``[B]`` in [0, 1]."""
         return self(visual_feats, audio_emb, mask_logits).sigmoid()

@@ -28,8 +28,11 @@ class BaseBinaryMaskLoss(nn.Module, metaclass=ABCMeta):
             training. Defaults to 1.0.
     """
 
-    def __init__(self, loss_weight: float = 1.0, reduction: str = 'mean',
-                 loss_name: str = 'loss_mask', empty_weight: float = 1.0) -> None:
+    def __init__(self,
+                 loss_weight: float = 1.0,
+                 reduction: str = 'mean',
+                 loss_name: str = 'loss_mask',
+                 empty_weight: float = 1.0) -> None:
         super().__init__()
         if reduction not in REDUCTIONS:
             raise ValueError(f'reduction must be one of {REDUCTIONS}, found {reduction!r}')

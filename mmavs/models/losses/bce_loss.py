@@ -26,11 +26,17 @@ class SigmoidBCELoss(BaseBinaryMaskLoss):
             :class:`BaseBinaryMaskLoss`. Defaults to 1.0.
     """
 
-    def __init__(self, pos_weight: Optional[float] = None, loss_weight: float = 1.0,
-                 reduction: str = 'mean', loss_name: str = 'loss_bce',
+    def __init__(self,
+                 pos_weight: Optional[float] = None,
+                 loss_weight: float = 1.0,
+                 reduction: str = 'mean',
+                 loss_name: str = 'loss_bce',
                  empty_weight: float = 1.0) -> None:
-        super().__init__(loss_weight=loss_weight, reduction=reduction, loss_name=loss_name,
-                         empty_weight=empty_weight)
+        super().__init__(
+            loss_weight=loss_weight,
+            reduction=reduction,
+            loss_name=loss_name,
+            empty_weight=empty_weight)
         self.pos_weight = pos_weight
 
     def per_sample(self, logits: Tensor, target: Tensor, valid: Tensor) -> Tensor:

@@ -29,8 +29,7 @@ EMPTY_MODES = ('fg_fraction', 'none')
 def prepare_binary_target(pred: Tensor,
                           target: Tensor,
                           ignore_index: Optional[int] = 255,
-                          weight: Optional[Tensor] = None
-                          ) -> Tuple[Tensor, Tensor, Tensor]:
+                          weight: Optional[Tensor] = None) -> Tuple[Tensor, Tensor, Tensor]:
     """Bring logits and labels of a binary head to a common ``[B, H, W]`` layout.
 
     Args:
@@ -86,8 +85,7 @@ def sigmoid_bce_loss(logits: Tensor,
     if valid is None:
         valid = torch.ones_like(logits)
     pw = None if pos_weight is None else logits.new_tensor(pos_weight)
-    pixel = F.binary_cross_entropy_with_logits(
-        logits, target, pos_weight=pw, reduction='none')
+    pixel = F.binary_cross_entropy_with_logits(logits, target, pos_weight=pw, reduction='none')
     return (pixel * valid).flatten(1).sum(1) / valid.flatten(1).sum(1).clamp(min=1.0)
 
 
@@ -133,8 +131,8 @@ def soft_iou_loss(logits: Tensor,
     union = ((probs + target - probs * target) * valid).flatten(1).sum(1)
     loss = 1.0 - (inter + smooth) / (union + smooth)
     if empty_mode == 'fg_fraction':
-        loss = torch.where(empty_targets(target, valid),
-                           foreground_fraction_loss(probs, valid), loss)
+        loss = torch.where(
+            empty_targets(target, valid), foreground_fraction_loss(probs, valid), loss)
     return loss
 
 
@@ -169,8 +167,8 @@ def soft_dice_loss(logits: Tensor,
     denom = ((probs * probs + target * target) * valid).flatten(1).sum(1) + 2 * eps
     loss = 1.0 - 2.0 * inter / denom
     if empty_mode == 'fg_fraction':
-        loss = torch.where(empty_targets(target, valid),
-                           foreground_fraction_loss(probs, valid), loss)
+        loss = torch.where(
+            empty_targets(target, valid), foreground_fraction_loss(probs, valid), loss)
     return loss
 
 

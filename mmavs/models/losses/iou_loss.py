@@ -23,12 +23,18 @@ class EmptySafeIoULoss(BaseBinaryMaskLoss):
             :class:`BaseBinaryMaskLoss`. Defaults to 1.0.
     """
 
-    def __init__(self, smooth: float = 1.0, empty_mode: str = 'fg_fraction',
-                 loss_weight: float = 1.0, reduction: str = 'mean',
+    def __init__(self,
+                 smooth: float = 1.0,
+                 empty_mode: str = 'fg_fraction',
+                 loss_weight: float = 1.0,
+                 reduction: str = 'mean',
                  loss_name: str = 'loss_iou',
                  empty_weight: float = 1.0) -> None:
-        super().__init__(loss_weight=loss_weight, reduction=reduction, loss_name=loss_name,
-                         empty_weight=empty_weight)
+        super().__init__(
+            loss_weight=loss_weight,
+            reduction=reduction,
+            loss_name=loss_name,
+            empty_weight=empty_weight)
         self.smooth = smooth
         self.empty_mode = empty_mode
 

@@ -40,8 +40,8 @@ import torch
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
-from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, OptSampleList, SampleList
-from mmseg.utils import add_prefix
+from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig, OptSampleList, SampleList,
+                         add_prefix)
 from torch import Tensor
 
 from ...utils.gate import check_gate_thr
@@ -129,8 +129,8 @@ class AVSegmentor(EncoderDecoder):
                 'MMSeg decode head or inside an audio-visual decode head (BaseAVDecodeHead), '
                 f'found fusion={type(self.fusion).__name__ if self.fusion else None} with '
                 f'{type(self.decode_head).__name__}')
-        self.similarity_head = (MODELS.build(similarity_head)
-                                if similarity_head is not None else None)
+        self.similarity_head = (
+            MODELS.build(similarity_head) if similarity_head is not None else None)
         self.audio_level = audio_level
         self.gate_thr = gate_thr
 
@@ -227,8 +227,8 @@ class AVSegmentor(EncoderDecoder):
     def encode_decode(self, inputs: dict, batch_img_metas: List[dict]) -> Tensor:
         """Mask logits ``[B, 1, H, W]`` at the input size (MMSeg contract)."""
         visual, audio = self.extract_feat(inputs)
-        return self.decode_head.predict(self.decode_inputs(visual, audio), batch_img_metas,
-                                        self.test_cfg)
+        return self.decode_head.predict(
+            self.decode_inputs(visual, audio), batch_img_metas, self.test_cfg)
 
     def _forward(self, inputs: dict, data_samples: OptSampleList = None) -> Tensor:
         """Tensor mode: mask logits ``[B, 1, h, w]`` at the decode head's resolution."""
@@ -262,17 +262,18 @@ class AVSegmentor(EncoderDecoder):
         if self.with_auxiliary_head:
             losses.update(self._auxiliary_head_forward_train(head_inputs, data_samples))
         if self.with_similarity_head:
-            losses.update(add_prefix(
-                self.similarity_head.loss(visual, audio, data_samples, mask_logits=seg_logits),
-                'sim'))
+            losses.update(
+                add_prefix(
+                    self.similarity_head.loss(visual, audio, data_samples, mask_logits=seg_logits),
+                    'sim'))
         return losses
 
     def _binary_accuracy(self, seg_logits: Tensor, data_samples: SampleList) -> Tensor:
         """Pixel accuracy (%) of ``sigmoid > threshold``: MMSeg's ``acc_seg`` takes an argmax
         over the single sigmoid channel (always class 0)."""
         label = torch.stack([s.gt_sem_seg.data for s in data_samples])  # [B, 1, H, W]
-        seg_logits = resize(seg_logits, size=label.shape[2:], mode='bilinear',
-                            align_corners=self.align_corners)
+        seg_logits = resize(
+            seg_logits, size=label.shape[2:], mode='bilinear', align_corners=self.align_corners)
         return binary_pixel_accuracy(seg_logits, label[:, 0], self.decode_head.ignore_index,
                                      self.decode_head.threshold)
 
@@ -293,12 +294,11 @@ class AVSegmentor(EncoderDecoder):
         else:
             shape = inputs['img'].shape[2:]
             batch_img_metas = [
-                dict(ori_shape=shape, img_shape=shape, pad_shape=shape,
-                     padding_size=[0, 0, 0, 0])
+                dict(ori_shape=shape, img_shape=shape, pad_shape=shape, padding_size=[0, 0, 0, 0])
             ] * inputs['img'].shape[0]
         visual, audio = self.extract_feat(inputs)
-        seg_logits = self.decode_head.predict(self.decode_inputs(visual, audio),
-                                              batch_img_metas, self.test_cfg)
+        seg_logits = self.decode_head.predict(
+            self.decode_inputs(visual, audio), batch_img_metas, self.test_cfg)
         similarity = None
         if self.with_similarity_head:
             similarity = self.similarity_head.predict(visual, audio, mask_logits=seg_logits)

@@ -5,10 +5,10 @@ import shutil
 import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
-from mmavs_testing.robust import TINY_SYNTH, ToyFrameDataset, write_wav
 
 import mmavs.datasets.robust  # noqa: F401  (registers the wrappers and samplers)
 from mmavs.synth import generate_synth_avs
+from mmavs_testing.robust import TINY_SYNTH, ToyFrameDataset, write_wav
 
 
 @pytest.fixture(autouse=True)

@@ -5,22 +5,24 @@ import os.path as osp
 import random
 
 import pytest
-from mmavs_testing.robust import run_tool
 
-from mmavs.datasets.categories import (AVSBENCH_S4_GROUPS, CATEGORY_GROUPS,
-                                       SYNTH_CATEGORY_GROUPS)
+from mmavs.datasets.categories import AVSBENCH_S4_GROUPS, CATEGORY_GROUPS, SYNTH_CATEGORY_GROUPS
 from mmavs.datasets.robust import is_valid_donor
 from mmavs.datasets.robust.manifest import (MANIFEST_FORMAT, ManifestError, build_manifest,
-                                            default_manifest_path, load_manifest,
-                                            manifest_to_json, missing_records, write_manifest)
+                                            default_manifest_path, load_manifest, manifest_to_json,
+                                            missing_records, write_manifest)
+from mmavs_testing.robust import run_tool
+
 
 def fake_infos(table, per_category=(8, 2, 2), root='/data'):
     """split -> video infos covering every category of ``table``."""
     infos = {}
     for split, count in zip(('train', 'val', 'test'), per_category):
         infos[split] = [
-            dict(video_id=f'{split}_{c}_{k}', category=c,
-                 audio_path=f'{root}/Single-source/s4_data/audio_wav/{split}/{c}/{c}_{k}.wav')
+            dict(
+                video_id=f'{split}_{c}_{k}',
+                category=c,
+                audio_path=f'{root}/Single-source/s4_data/audio_wav/{split}/{c}/{c}_{k}.wav')
             for c in table for k in range(count)
         ]
     return infos
@@ -63,8 +65,13 @@ def test_manifest_is_byte_identical_for_the_same_seed_and_input_order():
 
 def test_manifest_records_noise_unseen_and_relative_donor_paths():
     infos = fake_infos(SYNTH_CATEGORY_GROUPS, per_category=(3, 1, 1))
-    manifest = build_manifest(infos, seed=7, noise_types=['white', 'brown'], noise_dbfs=-30,
-                              unseen_files=['x.wav', 'y.wav', 'z.wav'], data_root='/data')
+    manifest = build_manifest(
+        infos,
+        seed=7,
+        noise_types=['white', 'brown'],
+        noise_dbfs=-30,
+        unseen_files=['x.wav', 'y.wav', 'z.wav'],
+        data_root='/data')
     assert manifest['format'] == MANIFEST_FORMAT and manifest['seed'] == 7
     assert manifest['arguments']['noise_dbfs'] == -30.0
     assert manifest['fingerprint']['num_videos'] == {'train': 36, 'val': 12, 'test': 12}
@@ -77,13 +84,18 @@ def test_manifest_records_noise_unseen_and_relative_donor_paths():
     for record in train:
         assert record['offscreen']['audio_path'].startswith('Single-source/s4_data/audio_wav/')
     bare = build_manifest(infos, seed=7)
-    assert bare['unseen_files'] == [] and all(
-        r['unseen'] is None for r in bare['videos']['test'].values())
+    assert bare['unseen_files'] == [] and all(r['unseen'] is None
+                                              for r in bare['videos']['test'].values())
 
 
 def test_ms3_videos_take_any_other_video_of_their_split():
-    infos = {split: [dict(video_id=f'{split}{k}', category='multi', audio_path=f'{split}{k}.wav')
-                     for k in range(4)] for split in ('train', 'test')}
+    infos = {
+        split: [
+            dict(video_id=f'{split}{k}', category='multi', audio_path=f'{split}{k}.wav')
+            for k in range(4)
+        ]
+        for split in ('train', 'test')
+    }
     manifest = build_manifest(infos, subset='ms3')
     for split, records in manifest['videos'].items():
         for vid, record in records.items():
@@ -102,8 +114,8 @@ def test_manifest_round_trip_and_errors(tmp_path):
     (tmp_path / 'other.json').write_text(json.dumps(dict(format='x', version=9)))
     with pytest.raises(ManifestError, match='found format .x. version 9'):
         load_manifest(str(tmp_path / 'other.json'))
-    assert default_manifest_path('root', 'ms3', 5) == osp.join(
-        'root', 'Multi-sources', 'robust_manifest_ms3_seed5.json')
+    assert default_manifest_path('root', 'ms3', 5) == osp.join('root', 'Multi-sources',
+                                                               'robust_manifest_ms3_seed5.json')
 
 
 def test_tool_writes_identical_manifests_on_synth_avs(synth_root, unseen_dir, tmp_path,
@@ -117,8 +129,10 @@ def test_tool_writes_identical_manifests_on_synth_avs(synth_root, unseen_dir, tm
     manifest = load_manifest(default)
     assert manifest['unseen_files'] == ['chirp.wav', 'hum.wav']
     assert set(manifest['videos']) == {'train', 'val', 'test'}
-    infos = {split: [dict(video_id=v, category=r['category']) for v, r in recs.items()]
-             for split, recs in manifest['videos'].items()}
+    infos = {
+        split: [dict(video_id=v, category=r['category']) for v, r in recs.items()]
+        for split, recs in manifest['videos'].items()
+    }
     check_rules(manifest, infos, CATEGORY_GROUPS)
     for split, records in manifest['videos'].items():
         for record in records.values():
@@ -126,7 +140,6 @@ def test_tool_writes_identical_manifests_on_synth_avs(synth_root, unseen_dir, tm
     assert run_tool([synth_root, '--subset', 's4', '--unseen-dir', unseen_dir, '--check'],
                     monkeypatch) == 0
     assert run_tool([synth_root, '--subset', 's4', '--no-unseen', '--check'], monkeypatch) == 1
-    assert run_tool([synth_root, '--subset', 'ms3', '--seed', '3', '--no-unseen'],
-                    monkeypatch) == 0
+    assert run_tool([synth_root, '--subset', 'ms3', '--seed', '3', '--no-unseen'], monkeypatch) == 0
     ms3 = load_manifest(default_manifest_path(synth_root, 'ms3', 3))
     assert ms3['subset'] == 'ms3' and ms3['seed'] == 3

@@ -5,9 +5,8 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from mmavs.audio import AudioLoadError
-from mmavs.datasets.categories import (AVSBENCH_S4_GROUPS, COARSE_GROUPS, SYNTH_CATEGORY_GROUPS)
-from mmavs.audio import rms_dbfs
+from mmavs.audio import AudioLoadError, rms_dbfs
+from mmavs.datasets.categories import AVSBENCH_S4_GROUPS, COARSE_GROUPS, SYNTH_CATEGORY_GROUPS
 from mmavs.datasets.robust import (DonorPool, allowed_donor_groups, fit_length, is_valid_donor,
                                    list_unseen_recordings, load_unseen_waveform, make_noise,
                                    make_silence, resolve_unseen_dir, stable_hash, standard_normal)
@@ -69,8 +68,7 @@ def test_noise_rejects_unknown_colour_and_positive_level():
 def test_stable_hash_is_fixed_across_processes():
     # A changed hash would silently change every published manifest: pin one value.
     assert stable_hash(42, 'noise', 'test', 'abc') == int.from_bytes(
-        __import__('hashlib').sha256('42\x1fnoise\x1ftest\x1fabc'.encode()).digest()[:8],
-        'little')
+        __import__('hashlib').sha256('42\x1fnoise\x1ftest\x1fabc'.encode()).digest()[:8], 'little')
     assert stable_hash(1, 2) != stable_hash(12)
 
 
@@ -95,8 +93,7 @@ def test_unseen_recordings_are_listed_loaded_mono_16k_and_fitted(unseen_dir):
         list_unseen_recordings(osp.join(unseen_dir, 'nowhere'))
 
 
-def test_unseen_dir_defaults_to_the_shipped_recordings(tmp_path, monkeypatch,
-                                                        unseen_audio_files):
+def test_unseen_dir_defaults_to_the_shipped_recordings(tmp_path, monkeypatch, unseen_audio_files):
     monkeypatch.chdir(tmp_path)
     resolved = resolve_unseen_dir(None)
     assert osp.isabs(resolved) and resolved == str(unseen_audio_files[0].parent)

@@ -6,19 +6,22 @@ import pytest
 import torch
 from mmengine import Config
 from mmseg.registry import DATA_SAMPLERS, DATASETS
-from mmavs_testing.robust import run_tool, s4_pipeline
 
 from mmavs.datasets.robust import RobustTestDataset, RobustTrainDataset
-from mmavs.datasets.robust.manifest import (ManifestError, default_manifest_path,
-                                            load_manifest)
+from mmavs.datasets.robust.manifest import ManifestError, default_manifest_path, load_manifest
+from mmavs_testing.robust import run_tool, s4_pipeline
 
 CONFIG_DIR = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs', '_base_', 'datasets')
 ALL = ('positive', 'silence', 'noise', 'offscreen', 'unseen')
 
 
 def s4_test_cfg(root, split='test', pipeline=None):
-    return dict(type='AVSBenchS4Dataset', data_root=root, split=split,
-                pipeline=s4_pipeline() if pipeline is None else pipeline, test_mode=True)
+    return dict(
+        type='AVSBenchS4Dataset',
+        data_root=root,
+        split=split,
+        pipeline=s4_pipeline() if pipeline is None else pipeline,
+        test_mode=True)
 
 
 def test_missing_manifest_error_names_the_command(synth_root):
@@ -29,8 +32,11 @@ def test_missing_manifest_error_names_the_command(synth_root):
 
 
 def test_test_set_replicates_the_split_per_condition(synth_root, unseen_dir):
-    dataset = RobustTestDataset(s4_test_cfg(synth_root), conditions=ALL, unseen_dir=unseen_dir,
-                                build_manifest_if_missing=True)
+    dataset = RobustTestDataset(
+        s4_test_cfg(synth_root),
+        conditions=ALL,
+        unseen_dir=unseen_dir,
+        build_manifest_if_missing=True)
     manifest = load_manifest(default_manifest_path(synth_root, 's4', 42))
     num = len(dataset.dataset)
     assert num == 30 and len(dataset) == len(ALL) * num
@@ -47,8 +53,7 @@ def test_test_set_replicates_the_split_per_condition(synth_root, unseen_dir):
         elif condition == 'noise':
             assert info['negative']['noise_seed'] == record['noise']['seed']
         elif condition == 'unseen':
-            assert info['negative']['unseen_file'] == osp.join(unseen_dir,
-                                                               record['unseen']['file'])
+            assert info['negative']['unseen_file'] == osp.join(unseen_dir, record['unseen']['file'])
     for index in range(0, len(dataset), 7):
         packed = dataset[index]
         sample = packed['data_samples']
@@ -63,11 +68,15 @@ def test_test_set_replicates_the_split_per_condition(synth_root, unseen_dir):
 
 
 def test_offscreen_negative_sounds_exactly_like_the_donors_positive(synth_root):
-    dataset = RobustTestDataset(s4_test_cfg(synth_root), conditions=('positive', 'offscreen'),
-                                build_manifest_if_missing=True)
+    dataset = RobustTestDataset(
+        s4_test_cfg(synth_root),
+        conditions=('positive', 'offscreen'),
+        build_manifest_if_missing=True)
     num = len(dataset.dataset)
-    positives = {(dataset.get_data_info(i)['video_id'], dataset.get_data_info(i)['frame_idx']): i
-                 for i in range(num)}
+    positives = {
+        (dataset.get_data_info(i)['video_id'], dataset.get_data_info(i)['frame_idx']): i
+        for i in range(num)
+    }
     for index in range(num, 2 * num, 4):
         info = dataset.get_data_info(index)
         donor_index = positives[info['negative']['donor_video_id'], info['frame_idx']]
@@ -81,18 +90,26 @@ def test_built_manifest_equals_the_tools_output(synth_root, synth_source, unseen
     out = str(tmp_path / 'tool.json')
     run_tool([synth_source, '--subset', 's4', '--unseen-dir', unseen_dir, '--out', out],
              monkeypatch)
-    RobustTestDataset(s4_test_cfg(synth_root), unseen_dir=unseen_dir,
-                      build_manifest_if_missing=True)
+    RobustTestDataset(
+        s4_test_cfg(synth_root), unseen_dir=unseen_dir, build_manifest_if_missing=True)
     built = default_manifest_path(synth_root, 's4', 42)
     assert open(built, 'rb').read() == open(out, 'rb').read()
 
 
 def test_manifest_of_other_data_or_without_unseen_is_refused(synth_root, tmp_path):
     ms3 = str(tmp_path / 'ms3.json')
-    ms3_cfg = dict(type='AVSBenchMS3Dataset', data_root=synth_root, split='test',
-                   pipeline=s4_pipeline(), test_mode=True)
-    RobustTestDataset(ms3_cfg, subset='ms3', manifest_path=ms3, build_manifest_if_missing=True,
-                      unseen_dir=str(tmp_path / 'none'))
+    ms3_cfg = dict(
+        type='AVSBenchMS3Dataset',
+        data_root=synth_root,
+        split='test',
+        pipeline=s4_pipeline(),
+        test_mode=True)
+    RobustTestDataset(
+        ms3_cfg,
+        subset='ms3',
+        manifest_path=ms3,
+        build_manifest_if_missing=True,
+        unseen_dir=str(tmp_path / 'none'))
     with pytest.raises(ManifestError, match='missing'):
         RobustTestDataset(s4_test_cfg(synth_root), manifest_path=ms3)
     with pytest.raises(ManifestError, match='unseen'):
@@ -103,9 +120,14 @@ def test_manifest_of_other_data_or_without_unseen_is_refused(synth_root, tmp_pat
 
 def test_ms3_test_set_uses_other_videos_as_offscreen(synth_root):
     dataset = RobustTestDataset(
-        dict(type='AVSBenchMS3Dataset', data_root=synth_root, split='val',
-             pipeline=s4_pipeline(), test_mode=True),
-        conditions=('positive', 'offscreen', 'silence'), subset='ms3',
+        dict(
+            type='AVSBenchMS3Dataset',
+            data_root=synth_root,
+            split='val',
+            pipeline=s4_pipeline(),
+            test_mode=True),
+        conditions=('positive', 'offscreen', 'silence'),
+        subset='ms3',
         build_manifest_if_missing=True)
     num = len(dataset.dataset)
     assert num == 15 and len(dataset) == 45
@@ -134,8 +156,8 @@ def test_robust_synth_configs_build(subset, synth_root, unseen_dir):
     assert isinstance(dataset, RobustTrainDataset) and len(dataset) > len(dataset.dataset)
     # the wrapper puts AddNegativeAudio first in the positive pipeline of the config
     assert type(dataset.dataset.pipeline.transforms[0]).__name__ == 'AddNegativeAudio'
-    sampler = DATA_SAMPLERS.build(cfg.train_dataloader.sampler,
-                                  default_args=dict(dataset=dataset, seed=0))
+    sampler = DATA_SAMPLERS.build(
+        cfg.train_dataloader.sampler, default_args=dict(dataset=dataset, seed=0))
     assert len(list(sampler)) == len(dataset)
     test = DATASETS.build(cfg.test_dataloader.dataset)
     assert len(test) == 5 * len(test.dataset)

@@ -7,13 +7,12 @@ import pytest
 import torch
 from mmengine.dataset import DefaultSampler
 from mmseg.registry import DATASETS
-from mmavs_testing.robust import s4_pipeline
 from torch.utils.data import DataLoader
 
 from mmavs.datasets.categories import CATEGORY_GROUPS
-from mmavs.datasets.robust import is_valid_donor
 from mmavs.datasets.robust import (RobustInfiniteSampler, RobustSampler, RobustTrainDataset,
-                                   stream_layout)
+                                   is_valid_donor, stream_layout)
+from mmavs_testing.robust import s4_pipeline
 
 
 def conditions_of_epoch(dataset, epoch):
@@ -55,8 +54,8 @@ def test_noise_is_held_out_of_training(toy_dataset):
         RobustTrainDataset(toy_dataset(50), neg_ratios=dict(noise=0.05, silence=0.05))
     with pytest.raises(ValueError, match='held out of training'):
         RobustTrainDataset(toy_dataset(50), neg_ratios=dict(unseen=0.05))
-    allowed = RobustTrainDataset(toy_dataset(200), neg_ratios=dict(noise=0.1),
-                                 allow_noise_in_training=True)
+    allowed = RobustTrainDataset(
+        toy_dataset(200), neg_ratios=dict(noise=0.1), allow_noise_in_training=True)
     assert conditions_of_epoch(allowed, 0)['noise'] == len(allowed) - 200
     default = RobustTrainDataset(toy_dataset(200))
     for epoch in range(3):
@@ -133,8 +132,13 @@ def test_dataloader_workers_yield_the_same_negatives(toy_dataset):
         return [s for batch in loader for s in batch]
 
     single = run(DataLoader(dataset, batch_size=4, sampler=sampler, collate_fn=as_list))
-    workers = DataLoader(dataset, batch_size=4, sampler=sampler, collate_fn=as_list,
-                         num_workers=2, persistent_workers=True)
+    workers = DataLoader(
+        dataset,
+        batch_size=4,
+        sampler=sampler,
+        collate_fn=as_list,
+        num_workers=2,
+        persistent_workers=True)
     assert run(workers) == single
     # 9 negative slots split 4.5 / 4.5: the tie goes to the earlier condition (silence).
     assert Counter(s['condition'] for s in single) == dict(positive=36, silence=5, offscreen=4)
@@ -149,8 +153,8 @@ def test_dataloader_workers_yield_the_same_negatives(toy_dataset):
 
 def test_synth_avs_negatives_have_empty_masks(synth_root):
     dataset = RobustTrainDataset(
-        dict(type='AVSBenchS4Dataset', data_root=synth_root, split='train',
-             pipeline=s4_pipeline()), neg_ratios=dict(offscreen=0.2, silence=0.2))
+        dict(type='AVSBenchS4Dataset', data_root=synth_root, split='train', pipeline=s4_pipeline()),
+        neg_ratios=dict(offscreen=0.2, silence=0.2))
     assert len(dataset) == 20 and dataset.negative_counts == dict(silence=4, offscreen=4)
     seen = set()
     for index in range(12, 20):
@@ -171,14 +175,14 @@ def test_synth_avs_negatives_have_empty_masks(synth_root):
 def test_add_negative_audio_comes_first_in_the_wrapped_pipeline(synth_root):
     pipeline = s4_pipeline()[1:]
     # a config without it gets it first; a built dataset without it is refused
-    stream = RobustTrainDataset(dict(type='AVSBenchS4Dataset', data_root=synth_root,
-                                     split='train', pipeline=pipeline))
+    stream = RobustTrainDataset(
+        dict(type='AVSBenchS4Dataset', data_root=synth_root, split='train', pipeline=pipeline))
     assert type(stream.dataset.pipeline.transforms[0]).__name__ == 'AddNegativeAudio'
-    built = DATASETS.build(dict(type='AVSBenchS4Dataset', data_root=synth_root, split='train',
-                                pipeline=pipeline))
+    built = DATASETS.build(
+        dict(type='AVSBenchS4Dataset', data_root=synth_root, split='train', pipeline=pipeline))
     with pytest.raises(ValueError, match='AddNegativeAudio'):
         RobustTrainDataset(built)
     late = pipeline[:2] + [dict(type='AddNegativeAudio')] + pipeline[2:]
     with pytest.raises(ValueError, match='before LoadAVSMask'):
-        RobustTrainDataset(dict(type='AVSBenchS4Dataset', data_root=synth_root, split='train',
-                                pipeline=late))
+        RobustTrainDataset(
+            dict(type='AVSBenchS4Dataset', data_root=synth_root, split='train', pipeline=late))

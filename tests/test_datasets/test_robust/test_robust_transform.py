@@ -6,17 +6,22 @@ import numpy as np
 import pytest
 import torch
 from mmengine.dataset import Compose
-from mmavs_testing.robust import s4_pipeline, write_wav
 
-from mmavs.datasets.robust import make_noise
-from mmavs.datasets.robust import RobustTestDataset
+from mmavs.datasets.robust import RobustTestDataset, make_noise
 from mmavs.datasets.transforms.negative_audio import AddNegativeAudio
+from mmavs_testing.robust import s4_pipeline, write_wav
 
 
 def sample(condition, **negative):
-    return dict(condition=condition, negative=negative, video_id='vid', frame_idx=2,
-                img_path='vid_3.png', seg_map_path='vid_mask_3.png', is_sounding=1,
-                audio_path='vid.wav')
+    return dict(
+        condition=condition,
+        negative=negative,
+        video_id='vid',
+        frame_idx=2,
+        img_path='vid_3.png',
+        seg_map_path='vid_mask_3.png',
+        is_sounding=1,
+        audio_path='vid.wav')
 
 
 def test_positive_passes_through_untouched():
@@ -27,8 +32,8 @@ def test_positive_passes_through_untouched():
 
 @pytest.mark.parametrize('condition,negative,source', [
     ('silence', {}, 'silence'),
-    ('noise', dict(noise_type='brown', noise_seed=9, noise_dbfs=-30.0),
-     'noise:brown:seed=9:dbfs=-30.0'),
+    ('noise', dict(noise_type='brown', noise_seed=9,
+                   noise_dbfs=-30.0), 'noise:brown:seed=9:dbfs=-30.0'),
 ])
 def test_generated_negatives_empty_the_mask_and_record_their_source(condition, negative, source):
     out = AddNegativeAudio()(sample(condition, **negative))
@@ -75,11 +80,20 @@ def test_noise_negative_and_the_same_waveform_as_a_positive_give_identical_featu
     """The audit the authors' release fails: one featurisation for every audio."""
     pipeline = Compose(s4_pipeline())
     dataset = RobustTestDataset(
-        dict(type='AVSBenchS4Dataset', data_root=synth_root, split='test', pipeline=[],
-             test_mode=True), conditions=('positive', ), lazy_init=False)
+        dict(
+            type='AVSBenchS4Dataset',
+            data_root=synth_root,
+            split='test',
+            pipeline=[],
+            test_mode=True),
+        conditions=('positive', ),
+        lazy_init=False)
     base = dataset.get_data_info(3)
-    negative = pipeline(dict(base, condition='noise',
-                             negative=dict(noise_type='pink', noise_seed=5, noise_dbfs=-20.0)))
+    negative = pipeline(
+        dict(
+            base,
+            condition='noise',
+            negative=dict(noise_type='pink', noise_seed=5, noise_dbfs=-20.0)))
     wav = write_wav(tmp_path / 'noise.wav', make_noise('pink', 5, -20.0), 16000)
     positive = pipeline(dict(base, audio_path=wav, log_mel_path=None))
     assert positive['data_samples'].is_sounding == 1

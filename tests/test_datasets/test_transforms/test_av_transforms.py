@@ -10,8 +10,8 @@ from PIL import Image
 
 from mmavs.audio import waveform_to_examples
 from mmavs.datasets import AVSBenchS4Dataset
-from mmavs.datasets.transforms import (AVS_META_KEYS, LoadAVSAudio, LoadAVSMask,
-                                       PackAVSegInputs, read_binary_mask)
+from mmavs.datasets.transforms import (AVS_META_KEYS, LoadAVSAudio, LoadAVSMask, PackAVSegInputs,
+                                       read_binary_mask)
 
 
 def _mask_coded_sample(size=64, seed=0):
@@ -21,17 +21,26 @@ def _mask_coded_sample(size=64, seed=0):
     mask[14:46, 10:40] = 1  # asymmetric, so flips and crops move it
     img = rng.integers(0, 100, (size, size, 3)).astype(np.uint8)
     img[..., 2] = mask * 255  # BGR: index 2 is red
-    return dict(img=img, gt_seg_map=mask, seg_fields=['gt_seg_map'], img_shape=(size, size),
-                ori_shape=(size, size), audio=torch.from_numpy(rng.normal(size=(96, 64)).astype(
-                    np.float32)))
+    return dict(
+        img=img,
+        gt_seg_map=mask,
+        seg_fields=['gt_seg_map'],
+        img_shape=(size, size),
+        ori_shape=(size, size),
+        audio=torch.from_numpy(rng.normal(size=(96, 64)).astype(np.float32)))
 
 
 @pytest.mark.parametrize('seed', range(4))
 def test_geometric_augmentations_move_image_and_mask_together_and_leave_audio(seed):
     pipeline = [
         # nearest for the image too, so that the red code stays exact (masks always use nearest)
-        TRANSFORMS.build(dict(type='RandomResize', scale=(64, 64), ratio_range=(1.0, 1.5),
-                              keep_ratio=True, interpolation='nearest')),
+        TRANSFORMS.build(
+            dict(
+                type='RandomResize',
+                scale=(64, 64),
+                ratio_range=(1.0, 1.5),
+                keep_ratio=True,
+                interpolation='nearest')),
         TRANSFORMS.build(dict(type='RandomCrop', crop_size=(48, 48))),
         TRANSFORMS.build(dict(type='RandomFlip', prob=1.0)),
     ]
@@ -50,8 +59,8 @@ def test_geometric_augmentations_move_image_and_mask_together_and_leave_audio(se
 def test_flip_mirrors_image_and_mask(tiny_root):
     base = [dict(type='LoadImageFromFile'), dict(type='LoadAVSMask'), dict(type='LoadAVSAudio')]
     plain = AVSBenchS4Dataset(data_root=str(tiny_root), split='val', pipeline=base)
-    flipped = AVSBenchS4Dataset(data_root=str(tiny_root), split='val',
-                                pipeline=base + [dict(type='RandomFlip', prob=1.0)])
+    flipped = AVSBenchS4Dataset(
+        data_root=str(tiny_root), split='val', pipeline=base + [dict(type='RandomFlip', prob=1.0)])
     a, b = plain[4], flipped[4]
     np.testing.assert_array_equal(b['img'], a['img'][:, ::-1])
     np.testing.assert_array_equal(b['gt_seg_map'], a['gt_seg_map'][:, ::-1])
@@ -60,8 +69,8 @@ def test_flip_mirrors_image_and_mask(tiny_root):
 
 
 def test_load_mask_is_binary_and_empty_for_negatives_and_unannotated(tiny_root):
-    ds = AVSBenchS4Dataset(data_root=str(tiny_root), split='val',
-                           pipeline=[dict(type='LoadImageFromFile')])
+    ds = AVSBenchS4Dataset(
+        data_root=str(tiny_root), split='val', pipeline=[dict(type='LoadImageFromFile')])
     results = ds[0]
     loader = LoadAVSMask()
     positive = loader(copy.deepcopy(results))
@@ -159,8 +168,10 @@ def test_frame_and_mask_caches_return_copies_of_what_a_fresh_load_gives(tiny_roo
     with pytest.raises(Exception, match='gone.png'):
         LoadAVSFrame(cache_size=4)({**info, 'img_path': str(tmp_path / 'gone.png')})
     with pytest.raises(FileNotFoundError, match='gone_mask.png'):
-        LoadAVSMask(cache_size=4)({**info, 'ori_shape': first.shape[:2],
-                                   'seg_map_path': str(tmp_path / 'gone_mask.png')})
+        LoadAVSMask(cache_size=4)({
+            **info, 'ori_shape': first.shape[:2],
+            'seg_map_path': str(tmp_path / 'gone_mask.png')
+        })
     with pytest.raises(ValueError, match='cache_size must be >= 0'):
         LoadAVSFrame(cache_size=-1)
 
@@ -176,9 +187,14 @@ def test_load_audio_errors_name_the_sample(tiny_root):
 
 def test_pack_puts_audio_in_inputs_and_the_design_metainfo(tiny_root):
     ds = AVSBenchS4Dataset(
-        data_root=str(tiny_root), split='val',
-        pipeline=[dict(type='LoadImageFromFile'), dict(type='Resize', scale=(32, 32)),
-                  dict(type='LoadAVSMask'), dict(type='LoadAVSAudio')])
+        data_root=str(tiny_root),
+        split='val',
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='Resize', scale=(32, 32)),
+            dict(type='LoadAVSMask'),
+            dict(type='LoadAVSAudio')
+        ])
     results = ds[2]
     packed = PackAVSegInputs()(copy.deepcopy(results))
     assert set(packed['inputs']) == {'img', 'audio'}
@@ -222,9 +238,13 @@ def test_load_audio_random_example_and_whole_clip(tiny_root):
 
 def test_pack_carries_the_clip_audio(tiny_root):
     ds = AVSBenchS4Dataset(
-        data_root=str(tiny_root), split='val',
-        pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadAVSMask'),
-                  dict(type='LoadAVSAudio', with_clip=True)])
+        data_root=str(tiny_root),
+        split='val',
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadAVSMask'),
+            dict(type='LoadAVSAudio', with_clip=True)
+        ])
     results = ds[1]
     packed = PackAVSegInputs()(copy.deepcopy(results))
     assert set(packed['inputs']) == {'img', 'audio', 'audio_clip'}

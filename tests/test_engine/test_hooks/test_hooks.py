@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
-from mmengine.evaluator import BaseMetric
 from mmengine.dataset import pseudo_collate
+from mmengine.evaluator import BaseMetric
 from mmengine.logging import MessageHub, MMLogger
 from mmengine.runner import Runner
 from mmengine.visualization import Visualizer
@@ -18,13 +18,13 @@ from mmseg.registry import HOOKS
 from mmseg.structures import SegDataSample
 from torch.utils.data import DataLoader, Dataset
 
-from mmavs_testing.models import make_samples, tiny_model_cfg
-from mmavs.engine.hooks.similarity_logger_hook import (records_from_samples,
-                                                       similarity_histogram,
+from mmavs.engine.hooks.similarity_logger_hook import (records_from_samples, similarity_histogram,
                                                        similarity_summary)
+from mmavs_testing.models import make_samples, tiny_model_cfg
 
 
 class TinyModel(nn.Module):
+
     def __init__(self):
         super().__init__()
         self.backbone = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4))
@@ -35,8 +35,8 @@ class TinyModel(nn.Module):
 
 
 def fake_runner(model, epoch=0, iteration=0):
-    return SimpleNamespace(model=model, epoch=epoch, iter=iteration,
-                           logger=MMLogger.get_current_instance())
+    return SimpleNamespace(
+        model=model, epoch=epoch, iter=iteration, logger=MMLogger.get_current_instance())
 
 
 def train_step(model, optimizer):
@@ -62,8 +62,8 @@ def test_freeze_then_unfreeze_with_optimizer_built_on_all_params():
         before = copy.deepcopy(model.state_dict())
         train_step(model, optimizer)
         after = model.state_dict()
-        backbone_moved = any(not torch.equal(before[k], after[k])
-                             for k in before if k.startswith('backbone'))
+        backbone_moved = any(not torch.equal(before[k], after[k]) for k in before
+                             if k.startswith('backbone'))
         head_moved = not torch.equal(before['head.weight'], after['head.weight'])
         assert head_moved
         assert backbone_moved is not frozen  # no update and no weight decay while frozen
@@ -72,8 +72,8 @@ def test_freeze_then_unfreeze_with_optimizer_built_on_all_params():
 def test_freeze_by_iterations_and_through_a_model_wrapper():
     model = TinyModel()
     wrapped = nn.DataParallel(model)  # a registered wrapper: the hook reaches .module
-    hook = HOOKS.build(dict(type='FreezeBackboneHook', freeze_epochs=None, freeze_iters=3,
-                            freeze_norm=False))
+    hook = HOOKS.build(
+        dict(type='FreezeBackboneHook', freeze_epochs=None, freeze_iters=3, freeze_norm=False))
     runner = fake_runner(wrapped)
     hook.before_train(runner)
     for iteration in range(5):
@@ -102,8 +102,8 @@ def test_freeze_hook_errors():
     with pytest.raises(ValueError, match='exactly one'):
         HOOKS.build(dict(type='FreezeBackboneHook', freeze_epochs=2, freeze_iters=2))
     with pytest.raises(AttributeError, match="'neck'"):
-        HOOKS.build(dict(type='FreezeBackboneHook', module_name='neck')).before_train(
-            fake_runner(TinyModel()))
+        HOOKS.build(dict(type='FreezeBackboneHook',
+                         module_name='neck')).before_train(fake_runner(TinyModel()))
 
 
 def sample(prob, label, condition):
@@ -114,8 +114,12 @@ def sample(prob, label, condition):
 
 def test_similarity_summary_and_histogram():
     records = records_from_samples([
-        sample(0.9, 1, 'positive'), sample(0.7, 1, 'positive'),
-        sample(0.2, 0, 'silence'), sample(0.4, 0, 'offscreen'), SegDataSample()])
+        sample(0.9, 1, 'positive'),
+        sample(0.7, 1, 'positive'),
+        sample(0.2, 0, 'silence'),
+        sample(0.4, 0, 'offscreen'),
+        SegDataSample()
+    ])
     assert len(records) == 4
     summary = similarity_summary(records)
     assert summary['sim_pos_mean'] == pytest.approx(0.8)
@@ -131,14 +135,17 @@ def test_similarity_summary_and_histogram():
 def test_similarity_logger_hook_publishes_scalars_and_image(tmp_path):
     hub = MessageHub.get_instance('test_similarity_logger_hook')
     visualizer = Visualizer.get_instance(
-        'test_similarity_logger_vis', vis_backends=[dict(type='LocalVisBackend')],
+        'test_similarity_logger_vis',
+        vis_backends=[dict(type='LocalVisBackend')],
         save_dir=str(tmp_path))
-    runner = SimpleNamespace(message_hub=hub, visualizer=visualizer, _train_loop=None,
-                             logger=MMLogger.get_current_instance())
+    runner = SimpleNamespace(
+        message_hub=hub,
+        visualizer=visualizer,
+        _train_loop=None,
+        logger=MMLogger.get_current_instance())
     hook = HOOKS.build(dict(type='SimilarityLoggerHook', bins=5))
     hook.before_val_epoch(runner)
-    hook.after_val_iter(runner, 0, outputs=[sample(0.9, 1, 'positive'),
-                                            sample(0.1, 0, 'noise')])
+    hook.after_val_iter(runner, 0, outputs=[sample(0.9, 1, 'positive'), sample(0.1, 0, 'noise')])
     hook.after_val_iter(runner, 1, outputs=[sample(0.5, 1, 'positive')])
     hook.after_val_epoch(runner)
     assert hub.get_scalar('val/sim_pos_mean').current() == pytest.approx(0.7)
@@ -162,11 +169,13 @@ class PairDataset(Dataset):
         return 4
 
     def __getitem__(self, idx):
-        return dict(inputs=dict(img=self.img[idx], audio=self.audio[idx]),
-                    data_samples=make_samples([self.labels[idx]])[0])
+        return dict(
+            inputs=dict(img=self.img[idx], audio=self.audio[idx]),
+            data_samples=make_samples([self.labels[idx]])[0])
 
 
 class CountMetric(BaseMetric):
+
     def process(self, data_batch, data_samples):
         self.results.extend(int(s['pred_sem_seg']['data'].sum()) for s in data_samples)
 
@@ -176,9 +185,14 @@ class CountMetric(BaseMetric):
 
 def test_hooks_in_a_real_training_run(tmp_path):
     from mmseg.registry import MODELS
-    model = MODELS.build(tiny_model_cfg(data_preprocessor=dict(
-        type='AVSegDataPreProcessor', mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375], bgr_to_rgb=True, size_divisor=32)))
+    model = MODELS.build(
+        tiny_model_cfg(
+            data_preprocessor=dict(
+                type='AVSegDataPreProcessor',
+                mean=[123.675, 116.28, 103.53],
+                std=[58.395, 57.12, 57.375],
+                bgr_to_rgb=True,
+                size_divisor=32)))
     initial_backbone = copy.deepcopy(model.backbone.state_dict())
     loader = dict(dataset=PairDataset(), batch_size=2, collate_fn=pseudo_collate)
     runner = Runner(
@@ -190,25 +204,30 @@ def test_hooks_in_a_real_training_run(tmp_path):
         train_cfg=dict(by_epoch=True, max_epochs=2, val_interval=1),
         val_cfg=dict(),
         optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-3)),
-        custom_hooks=[dict(type='FreezeBackboneHook', freeze_epochs=1),
-                      dict(type='SimilarityLoggerHook')],
-        default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
-                           checkpoint=dict(type='CheckpointHook', interval=100)),
-        visualizer=dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend')],
-                        name='test_hooks_real_run_vis'),
+        custom_hooks=[
+            dict(type='FreezeBackboneHook', freeze_epochs=1),
+            dict(type='SimilarityLoggerHook')
+        ],
+        default_hooks=dict(
+            logger=dict(type='LoggerHook', interval=1),
+            checkpoint=dict(type='CheckpointHook', interval=100)),
+        visualizer=dict(
+            type='Visualizer',
+            vis_backends=[dict(type='LocalVisBackend')],
+            name='test_hooks_real_run_vis'),
         default_scope='mmseg',
         experiment_name='test_hooks_real_run')
     runner.train()
     # unfrozen for epoch 2: the backbone trained
     assert all(p.requires_grad for p in model.backbone.parameters())
-    assert any(not torch.equal(v, model.backbone.state_dict()[k])
-               for k, v in initial_backbone.items())
+    assert any(not torch.equal(v,
+                               model.backbone.state_dict()[k]) for k, v in initial_backbone.items())
     scalars_file = osp.join(runner.log_dir, 'vis_data', 'scalars.json')
     lines = [json.loads(line) for line in open(scalars_file)]
     val_lines = [line for line in lines if 'sim_pos_mean' in line]
     assert len(val_lines) == 2 and all('sim_neg_mean' in line for line in val_lines)
-    assert osp.isfile(osp.join(runner.log_dir, 'vis_data', 'vis_image',
-                               'similarity_hist_val_2.png'))
+    assert osp.isfile(
+        osp.join(runner.log_dir, 'vis_data', 'vis_image', 'similarity_hist_val_2.png'))
 
 
 def test_negative_mask_warmup_ramps_the_negatives_mask_losses():
@@ -234,8 +253,8 @@ def test_negative_mask_warmup_ramps_the_negatives_mask_losses():
         assert all(loss.empty_weight == pytest.approx(expected) for loss in losses)
         assert runner.message_hub.get_scalar('train/negative_mask_weight').current() == \
             pytest.approx(expected)
-    by_iter = HOOKS.build(dict(type='NegativeMaskWarmupHook', warmup_epochs=10, start=0.5,
-                               by_epoch=False))
+    by_iter = HOOKS.build(
+        dict(type='NegativeMaskWarmupHook', warmup_epochs=10, start=0.5, by_epoch=False))
     by_iter.before_train(runner)
     runner.iter = 5
     by_iter.before_train_epoch(runner)  # no effect by iteration

@@ -14,15 +14,24 @@ from mmavs.models.audio_backbones.vggish import load_vggish_pca_params, vggish_p
 # the keys of torchvggish's vggish-10086976.pth (conv at features.{0,3,6,8,11,13}, FCs at
 # embeddings.{0,2,4}) with their shapes
 TORCHVGGISH_SHAPES = {
-    'features.0.weight': (64, 1, 3, 3), 'features.0.bias': (64, ),
-    'features.3.weight': (128, 64, 3, 3), 'features.3.bias': (128, ),
-    'features.6.weight': (256, 128, 3, 3), 'features.6.bias': (256, ),
-    'features.8.weight': (256, 256, 3, 3), 'features.8.bias': (256, ),
-    'features.11.weight': (512, 256, 3, 3), 'features.11.bias': (512, ),
-    'features.13.weight': (512, 512, 3, 3), 'features.13.bias': (512, ),
-    'embeddings.0.weight': (4096, 12288), 'embeddings.0.bias': (4096, ),
-    'embeddings.2.weight': (4096, 4096), 'embeddings.2.bias': (4096, ),
-    'embeddings.4.weight': (128, 4096), 'embeddings.4.bias': (128, ),
+    'features.0.weight': (64, 1, 3, 3),
+    'features.0.bias': (64, ),
+    'features.3.weight': (128, 64, 3, 3),
+    'features.3.bias': (128, ),
+    'features.6.weight': (256, 128, 3, 3),
+    'features.6.bias': (256, ),
+    'features.8.weight': (256, 256, 3, 3),
+    'features.8.bias': (256, ),
+    'features.11.weight': (512, 256, 3, 3),
+    'features.11.bias': (512, ),
+    'features.13.weight': (512, 512, 3, 3),
+    'features.13.bias': (512, ),
+    'embeddings.0.weight': (4096, 12288),
+    'embeddings.0.bias': (4096, ),
+    'embeddings.2.weight': (4096, 4096),
+    'embeddings.2.bias': (4096, ),
+    'embeddings.4.weight': (128, 4096),
+    'embeddings.4.bias': (128, ),
 }
 
 
@@ -156,8 +165,11 @@ def write_pca_params(path, seed=0, as_numpy=True):
     if as_numpy:
         torch.save({'pca_eigen_vectors': vectors, 'pca_means': means}, path)
     else:
-        torch.save({'pca_eigen_vectors': torch.from_numpy(vectors),
-                    'pca_means': torch.from_numpy(means)}, path)
+        torch.save(
+            {
+                'pca_eigen_vectors': torch.from_numpy(vectors),
+                'pca_means': torch.from_numpy(means)
+            }, path)
     return vectors, means
 
 

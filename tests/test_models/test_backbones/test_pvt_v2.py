@@ -22,11 +22,12 @@ from mmavs.models.backbones.pvt_v2 import PVT_V2_ARCHS, original_state_dict_shap
 pytestmark = pytest.mark.usefixtures('one_torch_thread')
 
 # small but complete: every stage, mixed mlp ratios, sr 8/4/2/1, 2 blocks in a stage
-TINY_ARCH = dict(embed_dims=8,
-                 num_layers=[1, 2, 1, 1],
-                 num_heads=[1, 2, 2, 4],
-                 mlp_ratios=[8, 8, 4, 4],
-                 sr_ratios=[8, 4, 2, 1])
+TINY_ARCH = dict(
+    embed_dims=8,
+    num_layers=[1, 2, 1, 1],
+    num_heads=[1, 2, 2, 4],
+    mlp_ratios=[8, 8, 4, 4],
+    sr_ratios=[8, 4, 2, 1])
 # odd input size: the overlapping patch embeddings round up (70 x 58 -> 18 x 15 -> ... -> 3 x 2)
 INPUT_SHAPE = (2, 3, 70, 58)
 
@@ -156,10 +157,11 @@ def save_reference(tmp_path, arch=TINY_ARCH, seed=0):
 def build_pvt(checkpoint, arch=TINY_ARCH, **kwargs):
     """The config path: ``MODELS.build`` in the mmseg scope, then ``init_weights``."""
     model = MODELS.build(
-        dict(type='PVTv2',
-             arch=arch,
-             **kwargs,
-             init_cfg=dict(type='Pretrained', checkpoint=str(checkpoint))))
+        dict(
+            type='PVTv2',
+            arch=arch,
+            **kwargs,
+            init_cfg=dict(type='Pretrained', checkpoint=str(checkpoint))))
     model.init_weights()
     return model.eval()
 
@@ -196,15 +198,19 @@ def test_segmentor_init_weights_loads_backbone(tmp_path):
     the whole model and the backbone loads strictly there."""
     ref, path = save_reference(tmp_path)
     cfg = Config(
-        dict(model=dict(type='EncoderDecoder',
-                        backbone=dict(type='PVTv2',
-                                      arch=TINY_ARCH,
-                                      init_cfg=dict(type='Pretrained', checkpoint=str(path))),
-                        decode_head=dict(type='SegformerHead',
-                                         in_channels=[8, 16, 16, 32],
-                                         in_index=[0, 1, 2, 3],
-                                         channels=8,
-                                         num_classes=2))))
+        dict(
+            model=dict(
+                type='EncoderDecoder',
+                backbone=dict(
+                    type='PVTv2',
+                    arch=TINY_ARCH,
+                    init_cfg=dict(type='Pretrained', checkpoint=str(path))),
+                decode_head=dict(
+                    type='SegformerHead',
+                    in_channels=[8, 16, 16, 32],
+                    in_index=[0, 1, 2, 3],
+                    channels=8,
+                    num_classes=2))))
     segmentor = MODELS.build(cfg.model)
     segmentor.init_weights()
     x = torch.randn(INPUT_SHAPE, generator=torch.Generator().manual_seed(2))
@@ -251,9 +257,10 @@ def test_converted_layout_round_trip_with_prefix(tmp_path):
             }
         }, ckpt)
     model = MODELS.build(
-        dict(type='PVTv2',
-             arch=TINY_ARCH,
-             init_cfg=dict(type='Pretrained', checkpoint=str(ckpt), prefix='backbone.')))
+        dict(
+            type='PVTv2',
+            arch=TINY_ARCH,
+            init_cfg=dict(type='Pretrained', checkpoint=str(ckpt), prefix='backbone.')))
     model.init_weights()
     for key, value in first.state_dict().items():
         assert torch.equal(model.state_dict()[key], value), key
@@ -287,9 +294,10 @@ def test_wrong_key_layout_names_missing_and_unexpected_keys(tmp_path):
 def test_other_arch_is_a_shape_error(tmp_path):
     _, path = save_reference(tmp_path)
     other = dict(TINY_ARCH, embed_dims=4)
-    with pytest.raises(ValueError,
-                       match='shape mismatch: patch_embed1.proj.weight: expected '
-                       r'\[4, 3, 7, 7\], found \[8, 3, 7, 7\]'):
+    with pytest.raises(
+            ValueError,
+            match='shape mismatch: patch_embed1.proj.weight: expected '
+            r'\[4, 3, 7, 7\], found \[8, 3, 7, 7\]'):
         build_pvt(path, arch=other)
 
 

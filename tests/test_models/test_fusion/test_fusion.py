@@ -57,7 +57,7 @@ def test_channel_gate_attention_equals_explicit_multi_head_attention():
     flat = x.flatten(2).transpose(1, 2)  # [B, N, C]
     k = block.k_proj(flat).view(b, h * w, 2, 4).permute(0, 2, 1, 3)
     v = block.v_proj(flat).view(b, h * w, 2, 4).permute(0, 2, 1, 3)
-    logits = torch.einsum('bhd,bhnd->bhn', q, k) * 4 ** -0.5
+    logits = torch.einsum('bhd,bhnd->bhn', q, k) * 4**-0.5
     context = torch.einsum('bhn,bhnd->bhd', logits.softmax(-1), v).reshape(b, c)
     expected = x * (2 * torch.sigmoid(block.out_proj(context)))[:, :, None, None]
     affinity = logits.mean(1).view(b, 1, h, w)
@@ -88,8 +88,8 @@ def test_fusion_is_identity_at_init_and_depends_on_audio_after_training(cfg):
 
 
 def test_fusion_touches_only_selected_scales():
-    fusion = MODELS.build(dict(type='ChannelGateFusion', in_channels=[16], in_index=[1],
-                               audio_channels=6))
+    fusion = MODELS.build(
+        dict(type='ChannelGateFusion', in_channels=[16], in_index=[1], audio_channels=6))
     randomise_(fusion)
     feats = (torch.randn(1, 8, 4, 4), torch.randn(1, 16, 2, 2), torch.randn(1, 32, 1, 1))
     out = fusion(feats, torch.randn(1, 6))

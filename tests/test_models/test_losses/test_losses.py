@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 
-from mmavs.models.losses import (binary_pixel_accuracy, soft_dice_loss, soft_iou_loss)
+from mmavs.models.losses import binary_pixel_accuracy, soft_dice_loss, soft_iou_loss
 
 
 def authors_dice(logits, target):
@@ -44,8 +44,9 @@ def test_authors_dice_has_zero_gradient_on_empty_target():
     assert value.item() == pytest.approx(1.0)
     assert logits.grad.abs().max().item() == 0.0
     # ... and it is the authors' formula
-    assert torch.allclose(soft_dice_loss(logits[:, 0], target.float(), empty_mode='none'),
-                          authors_dice(logits[:, 0], target))
+    assert torch.allclose(
+        soft_dice_loss(logits[:, 0], target.float(), empty_mode='none'),
+        authors_dice(logits[:, 0], target))
 
 
 def test_gradient_descent_empties_a_negative_only_with_empty_safe_terms():
@@ -89,8 +90,11 @@ def test_empty_target_is_scored_by_mean_foreground_probability():
     assert torch.allclose(soft_dice_loss(logits, target), expected)
 
 
-@pytest.mark.parametrize('cfg', [dict(type='SigmoidBCELoss'), dict(type='EmptySafeIoULoss'),
-                                 dict(type='EmptySafeDiceLoss')])
+@pytest.mark.parametrize(
+    'cfg',
+    [dict(type='SigmoidBCELoss'),
+     dict(type='EmptySafeIoULoss'),
+     dict(type='EmptySafeDiceLoss')])
 def test_ignored_pixels_do_not_contribute(cfg):
     loss = MODELS.build(cfg)
     target = torch.zeros(1, 8, 8, dtype=torch.long)

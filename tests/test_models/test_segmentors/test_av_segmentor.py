@@ -12,13 +12,22 @@ from mmavs_testing.models import AUDIO_DIMS, TINY_MIT, make_inputs, make_samples
 
 BACKBONES = {
     'mit': (TINY_MIT, [8, 16, 32, 64]),
-    'resnet_v1c': (dict(type='ResNetV1c', depth=18, base_channels=8, stem_channels=8,
-                        out_indices=(0, 1, 2, 3)), [8, 16, 32, 64]),
-    'swin': (dict(type='SwinTransformer', embed_dims=8, depths=[1, 1, 1, 1],
-                  num_heads=[1, 2, 2, 4], window_size=4, out_indices=(0, 1, 2, 3)),
-             [8, 16, 32, 64]),
-    'mmpretrain_resnet': (dict(type='mmpretrain.ResNet', depth=18, stem_channels=8,
-                               base_channels=8, out_indices=(0, 1, 2, 3)), [8, 16, 32, 64]),
+    'resnet_v1c':
+    (dict(type='ResNetV1c', depth=18, base_channels=8, stem_channels=8,
+          out_indices=(0, 1, 2, 3)), [8, 16, 32, 64]),
+    'swin': (dict(
+        type='SwinTransformer',
+        embed_dims=8,
+        depths=[1, 1, 1, 1],
+        num_heads=[1, 2, 2, 4],
+        window_size=4,
+        out_indices=(0, 1, 2, 3)), [8, 16, 32, 64]),
+    'mmpretrain_resnet': (dict(
+        type='mmpretrain.ResNet',
+        depth=18,
+        stem_channels=8,
+        base_channels=8,
+        out_indices=(0, 1, 2, 3)), [8, 16, 32, 64]),
 }
 
 
@@ -41,9 +50,16 @@ def av_head_cfg(channels=64):
     cfg = tiny_model_cfg()
     cfg['fusion'] = None
     cfg['decode_head'] = dict(
-        type='_AudioGatedHead', audio_channels=AUDIO_DIMS, in_channels=channels, in_index=3,
-        channels=channels, num_classes=2, out_channels=1, threshold=0.5,
-        loss_decode=[dict(type='SigmoidBCELoss'), dict(type='EmptySafeIoULoss')])
+        type='_AudioGatedHead',
+        audio_channels=AUDIO_DIMS,
+        in_channels=channels,
+        in_index=3,
+        channels=channels,
+        num_classes=2,
+        out_channels=1,
+        threshold=0.5,
+        loss_decode=[dict(type='SigmoidBCELoss'),
+                     dict(type='EmptySafeIoULoss')])
     return cfg
 
 
@@ -73,8 +89,7 @@ def test_backbone_loss_backward_and_predict(name):
     model = build(tiny_model_cfg(backbone, channels, fusion=fusion))
     inputs, samples = make_inputs(2), make_samples([1, 0])
     losses = model.loss(inputs, samples)
-    assert {'decode.loss_bce', 'decode.loss_iou', 'decode.acc_seg',
-            'sim.loss_sim'} <= set(losses)
+    assert {'decode.loss_bce', 'decode.loss_iou', 'decode.acc_seg', 'sim.loss_sim'} <= set(losses)
     total_loss(losses).backward()
     for part in ('backbone', 'audio_backbone', 'fusion', 'decode_head', 'similarity_head'):
         grads = grads_of(getattr(model, part))
@@ -162,9 +177,13 @@ def test_predict_without_data_samples_and_tensor_mode():
 def test_predict_removes_padding_flips_and_resizes_to_original_shape():
     model = build(tiny_model_cfg()).eval()
     samples = make_samples([1])
-    samples[0].set_metainfo(dict(ori_shape=(40, 30), img_shape=(48, 56),
-                                 padding_size=[0, 8, 0, 16], flip=True,
-                                 flip_direction='horizontal'))
+    samples[0].set_metainfo(
+        dict(
+            ori_shape=(40, 30),
+            img_shape=(48, 56),
+            padding_size=[0, 8, 0, 16],
+            flip=True,
+            flip_direction='horizontal'))
     inputs = make_inputs(1)
     with torch.no_grad():
         pred = model.predict(inputs, samples)[0]
@@ -183,9 +202,17 @@ def test_only_whole_image_inference():
 def test_neck_and_auxiliary_head():
     channels = [8, 16, 32, 64]
     neck = dict(type='FPN', in_channels=channels, out_channels=16, num_outs=4)
-    aux = dict(type='FCNHead', in_channels=16, in_index=2, channels=8, num_convs=1,
-               num_classes=2, out_channels=1, threshold=0.5, dropout_ratio=0.0,
-               loss_decode=dict(type='SigmoidBCELoss', loss_weight=0.4))
+    aux = dict(
+        type='FCNHead',
+        in_channels=16,
+        in_index=2,
+        channels=8,
+        num_convs=1,
+        num_classes=2,
+        out_channels=1,
+        threshold=0.5,
+        dropout_ratio=0.0,
+        loss_decode=dict(type='SigmoidBCELoss', loss_weight=0.4))
     cfg = tiny_model_cfg(neck=neck, auxiliary_head=aux, fusion='TPAVIFusion')
     cfg['fusion']['in_channels'] = [16] * 4
     cfg['decode_head']['in_channels'] = [16] * 4
@@ -271,14 +298,15 @@ def test_clip_level_audio_is_the_mean_clip_embedding():
         # a clip whose examples all equal the frame's gives the frame-level model's output
         frame = build(tiny_model_cfg()).eval()
         frame.load_state_dict(model.state_dict())
-        tied = model.predict(dict(inputs, audio_clip=inputs['audio'][:, None].repeat(1, 5, 1, 1)),
-                             make_samples([1, 0]))
+        tied = model.predict(
+            dict(inputs, audio_clip=inputs['audio'][:, None].repeat(1, 5, 1, 1)),
+            make_samples([1, 0]))
         plain = frame.predict(inputs, make_samples([1, 0]))
     assert torch.allclose(emb, mean_emb)
     for i in range(2):
         assert out[i].pred_similarity.item() == pytest.approx(expected[i].item(), abs=1e-6)
-        assert tied[i].pred_similarity.item() == pytest.approx(plain[i].pred_similarity.item(),
-                                                              abs=1e-5)
+        assert tied[i].pred_similarity.item() == pytest.approx(
+            plain[i].pred_similarity.item(), abs=1e-5)
         assert torch.allclose(tied[i].seg_logits.data, plain[i].seg_logits.data, atol=1e-5)
 
 
@@ -322,8 +350,9 @@ def test_errors_name_the_problem():
         MODELS.build(cfg)
 
 
-@pytest.mark.parametrize('path', ['configs/_base_/models/segformer-av_mit-b0.py',
-                                  'configs/_base_/models/tpavi_r50-fpn.py'])
+@pytest.mark.parametrize(
+    'path',
+    ['configs/_base_/models/segformer-av_mit-b0.py', 'configs/_base_/models/tpavi_r50-fpn.py'])
 def test_model_configs_build(path):
     cfg = Config.fromfile(path).model
     assert cfg.data_preprocessor.type == 'AVSegDataPreProcessor'
@@ -338,10 +367,14 @@ def test_tiny_config_train_step_through_the_data_preprocessor():
     model.init_weights()
     gen = torch.Generator().manual_seed(0)
     samples = make_samples([1, 0], size=60)
-    data = dict(inputs=dict(img=[torch.randint(0, 256, (3, 60, 60), dtype=torch.uint8,
-                                               generator=gen) for _ in range(2)],
-                            audio=[torch.randn(96, 64, generator=gen) for _ in range(2)]),
-                data_samples=samples)
+    data = dict(
+        inputs=dict(
+            img=[
+                torch.randint(0, 256, (3, 60, 60), dtype=torch.uint8, generator=gen)
+                for _ in range(2)
+            ],
+            audio=[torch.randn(96, 64, generator=gen) for _ in range(2)]),
+        data_samples=samples)
     optim = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=1e-3))
     log_vars = model.train_step(data, optim)
     assert torch.isfinite(log_vars['loss'])
