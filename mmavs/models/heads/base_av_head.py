@@ -15,7 +15,8 @@ class BaseAVDecodeHead(BaseDecodeHead):
     the optional neck, a sequence of ``[B, C_i, H_i, W_i]``) together with the audio embedding
     ``[B, C_a]``, instead of features that a fusion module already mixed; the head owns the
     audio-visual step. Everything else is MMSeg's contract: :meth:`forward` returns mask logits
-    ``[B, 1, h, w]`` that ``loss_by_feat`` and ``predict_by_feat`` consume, and
+    ``[B, 1, h, w]`` (or, for the head's own extra losses in training, a tuple whose first item
+    is the mask logits) that ``loss_by_feat`` and ``predict_by_feat`` consume, and
     ``_transform_inputs`` selects ``in_index`` from the visual features.
     """
 

@@ -155,7 +155,8 @@ class SimilarityHead(BaseModule):
             project only the audio. Defaults to True.
         scale (float): Initial (or fixed) cosine scale ``s > 0``. Defaults to 10.
         bias (float): Initial (or fixed) logit bias ``b``. Defaults to 0.
-        learnable (bool): Learn ``s`` and ``b``. Defaults to True.
+        learnable (bool): Learn ``s`` and ``b``; fixed ones are not saved in checkpoints.
+            Defaults to True.
         max_scale (float): Upper clamp of ``s`` (keeps the logit from exploding). Defaults to 100.
         loss_weight (float): Weight of the BCE. Defaults to 1.0.
         loss_name (str): Key of the loss. Defaults to ``'loss_sim'``.
@@ -212,9 +213,9 @@ class SimilarityHead(BaseModule):
         if learnable:
             self.log_scale = nn.Parameter(log_scale)
             self.bias = nn.Parameter(bias_t)
-        else:
-            self.register_buffer('log_scale', log_scale)
-            self.register_buffer('bias', bias_t)
+        else:  # fixed by the config, not weights: not saved in checkpoints
+            self.register_buffer('log_scale', log_scale, persistent=False)
+            self.register_buffer('bias', bias_t, persistent=False)
 
     @property
     def scale(self) -> Tensor:

@@ -5,7 +5,7 @@ Where the audio meets the image (:meth:`AVSegmentor.decode_inputs`)::
 
     inputs = dict(img=[B, 3, H, W], audio=[B, 96, 64] (, audio_clip=[B, E, 96, 64]))
     img   -> backbone (MMSeg / MMPretrain / mmavs) -> visual feats (tuple of [B, C_i, H_i, W_i])
-    audio -> audio_backbone (VGGish / AudioCNN)     -> audio embedding [B, C_a]
+    audio -> audio_backbone (VGGish / AudioCNN) (-> audio_neck) -> audio embedding [B, C_a]
     visual feats -> neck (optional) -> fusion(feats, audio) -> MMSeg decode head   (fusion set)
                                     -> (feats, audio) -> audio-visual decode head  (no fusion)
                  -> mask logits [B, 1, h, w]
@@ -64,6 +64,8 @@ class AVSegmentor(EncoderDecoder):
         audio_backbone (dict): Audio backbone (``VGGish``, ``AudioCNN``): log-mel
             ``[N, 96, 64]`` -> embedding ``[N, C_a]``. A frozen one (``VGGish(frozen=True)``)
             keeps itself in eval mode without gradients.
+        audio_neck (dict, optional): A module on the audio embedding that every head reads
+            (``AudioProjection``: AVSegFormer's trainable 128 -> 256 projection).
         decode_head (dict): A decode head with ``num_classes=2, out_channels=1``: an MMSeg head
             (with ``fusion``) or a :class:`~mmavs.models.heads.BaseAVDecodeHead` (without).
         fusion (dict, optional): Neck-like audio-visual fusion (``TPAVIFusion``,
@@ -90,6 +92,7 @@ class AVSegmentor(EncoderDecoder):
                  similarity_head: OptConfigType = None,
                  neck: OptConfigType = None,
                  auxiliary_head: OptConfigType = None,
+                 audio_neck: OptConfigType = None,
                  audio_level: str = 'frame',
                  gate_thr: Optional[float] = None,
                  train_cfg: OptConfigType = None,
@@ -121,6 +124,7 @@ class AVSegmentor(EncoderDecoder):
                              f'out_channels={self.out_channels} in '
                              f'{type(self.decode_head).__name__}')
         self.audio_backbone = MODELS.build(audio_backbone)
+        self.audio_neck = MODELS.build(audio_neck) if audio_neck is not None else None
         self.fusion = MODELS.build(fusion) if fusion is not None else None
         head_fuses = isinstance(self.decode_head, BaseAVDecodeHead)
         if head_fuses == (self.fusion is not None):
@@ -162,8 +166,13 @@ class AVSegmentor(EncoderDecoder):
         """Audio embedding ``[B, C_a]`` at :attr:`audio_level`.
 
         ``'frame'``: the audio backbone on ``inputs['audio'] [B, 96, 64]``; ``'clip'``: the mean
-        of its embeddings of ``inputs['audio_clip'] [B, E, 96, 64]`` over the ``E`` examples.
+        of its embeddings of ``inputs['audio_clip'] [B, E, 96, 64]`` over the ``E`` examples;
+        then the ``audio_neck``, if any.
         """
+        emb = self._level_embedding(inputs)
+        return self.audio_neck(emb) if self.audio_neck is not None else emb
+
+    def _level_embedding(self, inputs: dict) -> Tensor:
         if self.audio_level == 'frame':
             return self._embed_audio(inputs['audio'])
         clip = inputs.get('audio_clip')
@@ -255,8 +264,10 @@ class AVSegmentor(EncoderDecoder):
                     'of each video), and negative pairs an all-zero mask')
         visual, audio = self.extract_feat(inputs)
         head_inputs = self.decode_inputs(visual, audio)
-        seg_logits = self.decode_head.forward(head_inputs)
-        decode_losses = self.decode_head.loss_by_feat(seg_logits, data_samples)
+        seg_outputs = self.decode_head.forward(head_inputs)
+        decode_losses = self.decode_head.loss_by_feat(seg_outputs, data_samples)
+        # a head may return more than the mask logits for its own losses: logits come first
+        seg_logits = seg_outputs[0] if isinstance(seg_outputs, tuple) else seg_outputs
         decode_losses['acc_seg'] = self._binary_accuracy(seg_logits, data_samples)
         losses = add_prefix(decode_losses, 'decode')
         if self.with_auxiliary_head:
