@@ -8,7 +8,8 @@ import torch
 from mmavs_testing.avsegformer_reference import reference_state_dict
 from mmavs_testing.cli import REPO, run_tool, write_tiny_config
 
-CPU_CONFIG = 'configs/avsegformer/avsegformer-robust_pvt-v2-b0_1xb8-20e_synthavs-robust-s4-112x112.py'
+CPU_CONFIG = ('configs/avsegformer/'
+              'avsegformer-robust_pvt-v2-b0_1xb8-20e_synthavs-robust-s4-112x112.py')
 
 
 def test_cpu_size_avsegformer_trains_and_tests_every_condition(tiny_synth_root, tmp_path):

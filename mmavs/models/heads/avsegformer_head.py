@@ -98,7 +98,8 @@ class DeformableEncoderLayer(nn.Module):
 
     def forward(self, src: Tensor, pos: Tensor, reference_points: Tensor, spatial_shapes: Tensor,
                 level_start_index: Tensor) -> Tensor:
-        """``src``, ``pos`` ``[N, L, D]``; ``reference_points [N, L, levels, 2]`` -> ``[N, L, D]``."""
+        """``src``, ``pos`` ``[N, L, D]``, ``reference_points [N, L, levels, 2]`` -> ``[N, L, D]``.
+        """
         src = self.norm1(
             self.self_attn(
                 query=src,
