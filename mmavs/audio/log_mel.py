@@ -30,7 +30,7 @@ c. only the FFT bins with a non-zero mel weight are used (bins 5 to 239, 156-746
 d. the mel matrix is applied as 4 dense products, one per group of 16 bands, each over the bins
    its bands touch (3904 multiply-adds per frame instead of 235 x 64 = 15040; the skipped
    weights are exact zeros, so only the amount of work changes);
-e. ``log(mel + 0.01)`` runs once over the whole output.
+e. ``log(mel + 0.01)`` of the block is written into the output.
 
 Only the frames that end up in an example are computed. The window and the grouped mel weights are
 built once per (device, dtype) and cached. Measured speed: ``docs/audio.md``.
@@ -56,10 +56,11 @@ LOG_OFFSET = 0.01
 EXAMPLE_FRAMES = 96  # frames per example (0.96 s)
 #: samples needed for one example: 95 hops + one window
 EXAMPLE_SAMPLES = (EXAMPLE_FRAMES - 1) * STFT_HOP_LENGTH + STFT_WINDOW_LENGTH  # 15600
-#: frames per vectorised block and per intra-op thread in :func:`log_mel_frames` (the fastest of
-#: 256 / 512 / 1024 at 1 and 2 threads, docs/audio.md)
+#: frames per vectorised block and per intra-op thread in :func:`log_mel_frames` (chosen by
+#: measurement: docs/audio.md, Throughput)
 BLOCK_FRAMES = 512
-#: the mel product runs as this many dense products over groups of adjacent bands
+#: the mel product runs as this many dense products over groups of adjacent bands (chosen by
+#: measurement, as BLOCK_FRAMES)
 MEL_GROUPS = 4
 
 _HTK_MEL_BREAK_HZ = 700.0
@@ -124,7 +125,7 @@ MelGroup = Tuple[int, int, torch.Tensor, slice]
 
 @lru_cache(maxsize=None)
 def _mel_groups_np(num_groups: int = MEL_GROUPS) -> Tuple[int, int, Tuple[tuple, ...]]:
-    """The mel matrix split for :func:`_mel_product`, in float64 numpy.
+    """The mel matrix split into the grouped products of :func:`log_mel_frames` (float64 numpy).
 
     Returns ``(lo, hi, groups)``: rows ``[lo, hi)`` (bins 5..239) are the only ones with a
     non-zero weight; ``groups`` holds ``(start, stop, weights, bands)`` for ``num_groups`` runs of
@@ -222,14 +223,37 @@ def _resample_tensor(waveform: torch.Tensor, sample_rate: int) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(resampled)).to(waveform.device)
 
 
-def _mel_product(magnitude: torch.Tensor, groups: Tuple[MelGroup, ...], out: torch.Tensor) -> None:
-    """``out = magnitude @ mel`` for ``magnitude`` ``[n, 235]`` and ``out`` ``[n, 64]``.
+class _Workspace:
+    """The buffers of one :func:`log_mel_frames` call and their views for a block of frames.
 
-    One dense product per group of bands, each over the bins the group touches (strided views,
-    no copies); together they equal the full product with the ``[235, 64]`` matrix.
+    ``padded`` ``[rows, 512]`` is the FFT input (columns 400..511 are zeroed here, once: the zero
+    padding), ``magnitude`` ``[rows, 235]`` and ``mel`` ``[rows, 64]`` the magnitudes and mel
+    energies of a block. The views for a block of ``b`` clips x ``f`` frames are built on first use
+    and reused: a call has at most two block shapes (the full one and a shorter last one), and each
+    torch view costs a few microseconds, as much as a small product.
     """
-    for start, stop, weights, bands in groups:
-        torch.mm(magnitude[:, start:stop], weights, out=out[:, bands])
+
+    def __init__(self, waveform: torch.Tensor, rows: int, groups: Tuple[MelGroup, ...],
+                 num_bins: int):
+        self.padded = waveform.new_empty(rows, FFT_LENGTH)
+        self.padded[:, STFT_WINDOW_LENGTH:].zero_()
+        self.magnitude = waveform.new_empty(rows, num_bins)
+        self.mel = waveform.new_empty(rows, NUM_MEL_BINS)
+        self.groups = groups
+        self._views = {}
+
+    def views(self, b: int, f: int) -> tuple:
+        """``(windowed [b, f, 400], fft_input [n, 512], magnitude [n, 235], mel [n, 64], products)``
+        for ``n = b * f`` rows, where ``products`` holds one ``(magnitude bins, weights, mel
+        bands)`` triple per mel group: ``torch.mm`` of the first two into the third."""
+        if (b, f) not in self._views:
+            n = b * f
+            padded, magnitude, mel = self.padded[:n], self.magnitude[:n], self.mel[:n]
+            products = tuple((magnitude[:, start:stop], weights, mel[:, bands])
+                             for start, stop, weights, bands in self.groups)
+            windowed = padded.view(b, f, FFT_LENGTH)[..., :STFT_WINDOW_LENGTH]
+            self._views[b, f] = (windowed, padded, magnitude, mel, products)
+        return self._views[b, f]
 
 
 def log_mel_frames(waveform: torch.Tensor, num_frames: int) -> torch.Tensor:
@@ -255,27 +279,29 @@ def log_mel_frames(waveform: torch.Tensor, num_frames: int) -> torch.Tensor:
     window, groups, lo, hi = _torch_constants(waveform.device, waveform.dtype)
     batch_size = waveform.shape[0]
     block = max(1, BLOCK_FRAMES * torch.get_num_threads())
+    # whole clips per block, or (clips longer than a block) one clip's frames in several blocks
     clips_per_block = min(batch_size, max(1, block // num_frames))
     frames_per_block = min(num_frames, block)
-    rows = clips_per_block * frames_per_block
+    workspace = _Workspace(waveform, clips_per_block * frames_per_block, groups, hi - lo)
     frames = waveform.unfold(-1, STFT_WINDOW_LENGTH, STFT_HOP_LENGTH)  # [B, >= F, 400] view
-    padded = waveform.new_empty(rows, FFT_LENGTH)  # [n, 512] FFT input of one block
-    padded[:, STFT_WINDOW_LENGTH:].zero_()  # the zero padding: never written again
-    magnitude = waveform.new_empty(rows, hi - lo)
     out = waveform.new_empty(batch_size, num_frames, NUM_MEL_BINS)
+    out_rows = out.view(batch_size * num_frames, NUM_MEL_BINS)  # a block's rows are contiguous
     for clip in range(0, batch_size, clips_per_block):
-        clips = slice(clip, clip + clips_per_block)
         for frame in range(0, num_frames, frames_per_block):
-            block_frames = frames[clips, frame:min(frame + frames_per_block, num_frames)]
+            block_frames = frames[clip:clip + clips_per_block,
+                                  frame:min(frame + frames_per_block, num_frames)]
             b, f = block_frames.shape[:2]
-            n = b * f
-            windowed = padded[:n].view(b, f, FFT_LENGTH)[..., :STFT_WINDOW_LENGTH]
+            windowed, fft_input, magnitude, mel, products = workspace.views(b, f)
             torch.mul(block_frames, window, out=windowed)
-            bins = torch.view_as_real(torch.fft.rfft(padded[:n]))[:, lo:hi]  # [n, 235, 2]
+            bins = torch.view_as_real(torch.fft.rfft(fft_input))[:, lo:hi]  # [n, 235, 2]
             bins.square_()
-            torch.add(bins[..., 0], bins[..., 1], out=magnitude[:n]).sqrt_()  # [n, 235]
-            _mel_product(magnitude[:n], groups, out[clips, frame:frame + f].view(n, NUM_MEL_BINS))
-    return out.add_(LOG_OFFSET).log_()
+            real, imag = bins.unbind(-1)
+            torch.add(real, imag, out=magnitude).sqrt_()  # [n, 235]
+            for bins_of_group, weights, bands_of_group in products:
+                torch.mm(bins_of_group, weights, out=bands_of_group)
+            row = clip * num_frames + frame
+            torch.log(mel.add_(LOG_OFFSET), out=out_rows[row:row + b * f])
+    return out
 
 
 def waveform_to_examples(waveform: Waveform,
