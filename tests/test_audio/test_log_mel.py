@@ -323,3 +323,35 @@ def test_log_mel_frames_rejects_too_short_waveforms():
     with pytest.raises(ValueError, match='num_frames >= 1'):
         log_mel_frames(torch.zeros(1, 16000), 0)
     assert log_mel_frames(torch.zeros(1, 15600), 96).shape == (1, 96, 64)
+
+
+def test_reused_workspace_gives_the_same_numbers_after_other_calls():
+    # each thread keeps its last block buffers; calls of other lengths / dtypes must replace them
+    a = white_noise(2 * SR + 5, seed=31).astype(np.float32)
+    b = white_noise(3 * SR, seed=32)  # float64, more frames per block
+    first = waveform_to_examples(a, SR)
+    waveform_to_examples(b, SR)
+    waveform_to_examples(np.stack([a, a, a]), SR)
+    assert torch.equal(waveform_to_examples(a, SR), first)
+    same_layout = waveform_to_examples(a.astype(np.float64), SR)  # same rows, other dtype
+    assert same_layout.dtype == torch.float64
+    torch.testing.assert_close(same_layout.float(), first, rtol=0, atol=1e-4)
+    assert torch.equal(waveform_to_examples(a, SR), first)  # a reused workspace
+
+
+def test_threads_do_not_share_workspaces():
+    from concurrent.futures import ThreadPoolExecutor
+    clips = [white_noise(SR + 160 * i, seed=40 + i).astype(np.float32) for i in range(4)]
+    expected = [waveform_to_examples(clip, SR) for clip in clips]
+
+    def run(index):  # torch releases the GIL inside its kernels: the threads really interleave
+        return all(torch.equal(waveform_to_examples(clips[index], SR), expected[index])
+                   for _ in range(16))
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            assert all(pool.map(run, range(4)))
+    finally:
+        torch.set_num_threads(threads)
