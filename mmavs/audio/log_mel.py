@@ -23,7 +23,7 @@ work to amortise its overhead and to split over the intra-op threads.
 
 a. framing is a strided view (``Tensor.unfold``, ``[B, F, 400]``); one multiply by the window writes
    the block into the first 400 columns of a ``[n, 512]`` buffer whose last 112 columns stay zero
-   (the zero padding, written once per call);
+   (the zero padding, written once when the buffer is made);
 b. ``torch.fft.rfft`` transforms all ``n`` frames of the block at once (float32 stays float32);
 c. only the FFT bins with a non-zero mel weight are used (bins 5 to 239, 156-7469 Hz): they are
    squared in place, real and imaginary parts added, and square-rooted into a ``[n, 235]`` buffer;
@@ -33,7 +33,8 @@ d. the mel matrix is applied as 4 dense products, one per group of 16 bands, eac
 e. ``log(mel + 0.01)`` of the block is written into the output.
 
 Only the frames that end up in an example are computed. The window and the grouped mel weights are
-built once per (device, dtype) and cached. Measured speed: ``docs/audio.md``.
+built once per (device, dtype) and cached; each thread keeps its block buffers (and their views) for
+its next call with the same block layout. Measured speed: ``docs/audio.md``.
 """
 import threading
 from functools import lru_cache
@@ -228,12 +229,12 @@ def _resample_tensor(waveform: torch.Tensor, sample_rate: int) -> torch.Tensor:
 
 
 class _Workspace:
-    """The buffers of one :func:`log_mel_frames` call and their views for a block of frames.
+    """The block buffers of :func:`log_mel_frames` and their views (one per thread, reused).
 
     ``padded`` ``[rows, 512]`` is the FFT input (columns 400..511 are zeroed here, once: the zero
     padding), ``magnitude`` ``[rows, 235]`` and ``mel`` ``[rows, 64]`` the magnitudes and mel
     energies of a block. The views for a block of ``b`` clips x ``f`` frames are built on first use
-    and reused: a call has at most two block shapes (the full one and a shorter last one), and each
+    and kept: a call has at most two block shapes (the full one and a shorter last one), and each
     torch view costs a few microseconds, as much as a small product.
     """
 
@@ -248,9 +249,12 @@ class _Workspace:
         self._views = {}
 
     def views(self, b: int, f: int) -> tuple:
-        """``(windowed [b, f, 400], fft_input [n, 512], magnitude [n, 235], mel [n, 64], products)``
-        for ``n = b * f`` rows, where ``products`` holds one ``(magnitude bins, weights, mel
-        bands)`` triple per mel group: ``torch.mm`` of the first two into the third."""
+        """The views of a block of ``n = b * f`` rows.
+
+        Returns ``(windowed [b, f, 400], fft_input [n, 512], magnitude [n, 235], mel [n, 64],
+        products)``, where ``products`` holds one ``(magnitude bins, weights, mel bands)`` triple
+        per mel group: ``torch.mm`` of the first two into the third.
+        """
         if (b, f) not in self._views:
             n = b * f
             padded, magnitude, mel = self.padded[:n], self.magnitude[:n], self.mel[:n]
@@ -266,8 +270,9 @@ class _Workspace:
         """The calling thread's last workspace if it fits, else a new one that replaces it.
 
         Calls on clips of one length (a dataset's 5 s clips) then skip the allocations and the
-        views: about 50 us of a 1 ms call. One workspace per thread is kept (a few MB at most:
-        ``rows`` is at most one block); threads never share one.
+        views (~0.1 ms of a 1.2 ms call for one 5 s clip). One workspace per thread is kept,
+        ``rows x 811`` elements (1.6 MB for a 5 s float32 clip at one torch thread; ``rows`` is at
+        most one block); threads never share one.
         """
         workspace = getattr(_THREAD_WORKSPACE, 'last', None)
         key = (waveform.device, waveform.dtype, rows, num_bins)
