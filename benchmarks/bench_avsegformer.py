@@ -32,11 +32,11 @@ import torch.nn.functional as F
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / 'tests')]
 
-import mmavs  # noqa: E402,F401
 from mmengine.config import Config  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmseg.registry import MODELS  # noqa: E402
 
+import mmavs  # noqa: E402,F401
 from mmavs.models.losses.functional import soft_dice_loss  # noqa: E402
 from mmavs_testing.avsegformer_reference import reference_state_dict  # noqa: E402
 from mmavs_testing.cli import load_tool  # noqa: E402
@@ -62,11 +62,16 @@ def build_mmavs(tiny: bool):
     cfg.model.audio_backbone.init_cfg = None
     if tiny:
         cfg.model.backbone.arch = dict(
-            embed_dims=64, num_layers=TINY['pvt_depths'], num_heads=(1, 2, 5, 8),
-            mlp_ratios=(4, 4, 4, 4), sr_ratios=(8, 4, 2, 1))
+            embed_dims=64,
+            num_layers=TINY['pvt_depths'],
+            num_heads=(1, 2, 5, 8),
+            mlp_ratios=(4, 4, 4, 4),
+            sr_ratios=(8, 4, 2, 1))
         cfg.model.decode_head.update(
-            num_queries=TINY['num_queries'], num_encoder_layers=TINY['enc_layers'],
-            num_decoder_layers=TINY['dec_layers'], num_generator_layers=TINY['qg_layers'])
+            num_queries=TINY['num_queries'],
+            num_encoder_layers=TINY['enc_layers'],
+            num_decoder_layers=TINY['dec_layers'],
+            num_generator_layers=TINY['qg_layers'])
     return MODELS.build(cfg.model)
 
 
@@ -115,21 +120,25 @@ def main():
 
     def ref_step():
         out = reference(train_frames, train_mel)
-        mix = F.interpolate(out['mask_feature'].mean(1, keepdim=True), size=(s, s),
-                            mode='bilinear', align_corners=False)
-        loss = (soft_dice_loss(out['pred'][:, 0], masks).mean() +
-                0.1 * soft_dice_loss(mix[:, 0], masks).mean() +
-                F.binary_cross_entropy_with_logits(out['cosine'], labels))
+        mix = F.interpolate(
+            out['mask_feature'].mean(1, keepdim=True),
+            size=(s, s),
+            mode='bilinear',
+            align_corners=False)
+        loss = (
+            soft_dice_loss(out['pred'][:, 0], masks).mean() +
+            0.1 * soft_dice_loss(mix[:, 0], masks).mean() +
+            F.binary_cross_entropy_with_logits(out['cosine'], labels))
         loss.backward()
 
     ours.eval()
     reference.eval()
-    rows = [('inference, 5-frame clip', timed(ours_infer, args.repeats),
-             timed(ref_infer, args.repeats))]
+    rows = [('inference, 5-frame clip', timed(ours_infer,
+                                              args.repeats), timed(ref_infer, args.repeats))]
     ours.train()
     reference.train()
-    rows.append(('train step, 2 frames', timed(ours_step, args.repeats),
-                 timed(ref_step, args.repeats)))
+    rows.append(('train step, 2 frames', timed(ours_step,
+                                               args.repeats), timed(ref_step, args.repeats)))
     print(f'AVSegFormer-robust {"(tiny) " if args.tiny else ""}PVT-v2-b5 at {s}x{s}, '
           f'{args.threads} thread(s), load {os.getloadavg()[0]:.2f}; deformable attention: '
           'mmcv multi_scale_deformable_attn_pytorch (CPU) vs the reference grid_sample')

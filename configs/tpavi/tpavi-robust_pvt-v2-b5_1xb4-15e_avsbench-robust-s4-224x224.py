@@ -18,6 +18,10 @@ model = dict(
         dict(type='EmptySafeIoULoss', loss_weight=1.0)
     ]),
     similarity_head=dict(
-        type='SimilarityHead', visual_channels=512, audio_channels=128, embed_dims=256,
-        in_index=-1, loss_weight=1.0))
+        type='SimilarityHead',
+        visual_channels=512,
+        audio_channels=128,
+        embed_dims=256,
+        in_index=-1,
+        loss_weight=1.0))
 custom_hooks = [dict(type='SimilarityLoggerHook')]

@@ -40,6 +40,8 @@ def test_config_builds_a_one_channel_av_segmentor(path):
     model.eval()
     with torch.no_grad():
         logits = model.encode_decode(
-            dict(img=torch.randn(1, 3, 64, 64), audio=torch.randn(1, 96, 64),
-                 audio_clip=torch.randn(1, 5, 96, 64)), [dict(img_shape=(64, 64))])
+            dict(
+                img=torch.randn(1, 3, 64, 64),
+                audio=torch.randn(1, 96, 64),
+                audio_clip=torch.randn(1, 5, 96, 64)), [dict(img_shape=(64, 64))])
     assert logits.shape == (1, 1, 64, 64)

@@ -26,8 +26,7 @@ model = dict(
         init_cfg=dict(type='Pretrained', checkpoint=pvt_checkpoint)),
     neck=dict(type='FPN', in_channels=[64, 128, 320, 512], out_channels=256, num_outs=4),
     audio_backbone=dict(
-        type='VGGish', frozen=True, init_cfg=dict(type='Pretrained',
-                                                  checkpoint=vggish_checkpoint)),
+        type='VGGish', frozen=True, init_cfg=dict(type='Pretrained', checkpoint=vggish_checkpoint)),
     fusion=dict(
         type='TPAVIFusion',
         in_channels=[256, 256, 256, 256],

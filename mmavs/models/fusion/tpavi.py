@@ -20,7 +20,8 @@ is the same vector ``a`` at every position: ``f_ij = theta(x_i) . phi(a)`` does 
 Because ``theta`` and ``g`` are affine (1x1 convolutions), ``theta(x_i) . phi(a)`` is one
 per-sample channel vector dotted with ``x_i`` and ``mean_j g(x_j) = g(mean_j x_j)``: the block
 costs ``O(C * H * W)`` instead of the ``O((H * W)^2)`` affinity matrix, and gives the same numbers
-(``tests/test_models/test_fusion.py`` checks it against the explicit non-local computation).
+(``tests/test_models/test_fusion/test_fusion.py`` checks it against the explicit non-local
+computation).
 The release's other modes do not transfer: with a spatially constant audio map the embedded
 (softmax) variant's attention is uniform and ignores the audio entirely, so only the
 dot-product mode (the AVSBench default) is provided.
