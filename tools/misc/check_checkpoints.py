@@ -24,6 +24,7 @@ import sys
 from typing import Callable, List, Optional, Tuple
 
 import mmavs  # noqa: F401  (environment fixes + registration)
+from mmavs.models.utils import state_dict_mismatches, unwrap_state_dict
 from mmavs.utils.checkpoint import (add_unsafe_load_argument, apply_unsafe_load_argument,
                                     load_checkpoint_file)
 
@@ -36,11 +37,7 @@ TORCHVISION = 'https://download.pytorch.org/models/resnet50-19c8e357.pth'
 
 
 def _state_dict(path: str) -> dict:
-    loaded = load_checkpoint_file(path)
-    for key in ('state_dict', 'model'):
-        if isinstance(loaded, dict) and isinstance(loaded.get(key), dict):
-            return loaded[key]
-    return loaded
+    return unwrap_state_dict(load_checkpoint_file(path), path)
 
 
 def _mismatch_text(problems: dict) -> Optional[str]:
@@ -53,16 +50,15 @@ def _mismatch_text(problems: dict) -> Optional[str]:
 
 def check_pvt(path: str, arch: str) -> Optional[str]:
     """None when ``path`` holds every PVT-v2 ``arch`` backbone tensor with its shape."""
-    from mmavs.models.backbones.pvt_v2 import (IGNORED_PREFIXES, layout_mismatches,
-                                               original_state_dict_shapes)
-    state = {k: v for k, v in _state_dict(path).items() if not k.startswith(IGNORED_PREFIXES)}
-    return _mismatch_text(layout_mismatches(original_state_dict_shapes(arch), state))
+    from mmavs.models.backbones.pvt_v2 import IGNORED_PREFIXES, original_state_dict_shapes
+    return _mismatch_text(
+        state_dict_mismatches(
+            original_state_dict_shapes(arch), _state_dict(path), ignored_prefixes=IGNORED_PREFIXES))
 
 
 def check_vggish(path: str) -> Optional[str]:
     """None when ``path`` fits mmavs's ``VGGish`` exactly (torchvggish layout)."""
     from mmavs.models import VGGish
-    from mmavs.models.audio_backbones.checkpoint_utils import state_dict_mismatches
     return _mismatch_text(state_dict_mismatches(VGGish(frozen=False), _state_dict(path)))
 
 
@@ -80,12 +76,10 @@ def check_resnet50(path: str) -> Optional[str]:
     """None when ``path`` holds every tensor of MMSeg's ResNet-50 (``fc.*`` ignored)."""
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
-
-    from mmavs.models.audio_backbones.checkpoint_utils import state_dict_mismatches
     init_default_scope('mmseg')
     model = MODELS.build(dict(type='ResNet', depth=50, style='pytorch'))
-    state = {k: v for k, v in _state_dict(path).items() if not k.startswith('fc.')}
-    return _mismatch_text(state_dict_mismatches(model, state))
+    return _mismatch_text(
+        state_dict_mismatches(model, _state_dict(path), ignored_prefixes=('fc.', )))
 
 
 def checks(folder: str, arch: str) -> List[Tuple[str, bool, Callable[[str], Optional[str]], str]]:

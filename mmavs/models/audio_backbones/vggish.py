@@ -28,7 +28,7 @@ from mmseg.registry import MODELS
 from torch import nn
 
 from ...utils.checkpoint import load_checkpoint_file
-from .checkpoint_utils import check_state_dict_fits, read_state_dict
+from ..utils import check_state_dict_fits, read_state_dict
 
 #: conv widths, ``'M'`` = 2x2 max-pool, as in the VGGish release
 VGGISH_LAYERS = (64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M')

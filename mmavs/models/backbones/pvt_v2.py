@@ -31,13 +31,15 @@ import copy
 import os.path as osp
 import pickle
 from collections import OrderedDict
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import nn
+
+from ..utils import check_state_dict_fits, unwrap_state_dict
 
 try:
     from mmdet.models.backbones.pvt import PyramidVisionTransformerV2, pvt_convert
@@ -66,8 +68,6 @@ PVT_V2_ARCHS: Dict[str, dict] = {
 _ARCH_KEYS = ('embed_dims', 'num_layers', 'num_heads', 'mlp_ratios', 'sr_ratios')
 #: keys of the original file that are not backbone weights
 IGNORED_PREFIXES = ('head.', )
-_WRAPPER_KEYS = ('state_dict', 'model')
-_DDP_PREFIX = 'module.'
 
 
 def resolve_arch(arch: Union[str, Mapping]) -> dict:
@@ -159,60 +159,7 @@ def read_checkpoint(path: str,
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as err:
         raise ValueError(f'cannot read PVT-v2 weights from {path} with weights_only=True (expected '
                          f'a state dict of tensors): {err}') from err
-    if not isinstance(loaded, Mapping):
-        raise ValueError(f'expected a state dict (a mapping of tensors) in {path}, found '
-                         f'{type(loaded).__name__}')
-    for key in _WRAPPER_KEYS:
-        if isinstance(loaded.get(key), Mapping):
-            loaded = loaded[key]
-            break
-    state_dict = OrderedDict()
-    for key, value in loaded.items():
-        if key.startswith(_DDP_PREFIX):
-            key = key[len(_DDP_PREFIX):]
-        if prefix:
-            if not key.startswith(prefix):
-                continue
-            key = key[len(prefix):]
-        state_dict[key] = value
-    return state_dict
-
-
-def _shape_of(value) -> Union[Tuple[int, ...], str]:
-    return tuple(value.shape) if hasattr(value, 'shape') else type(value).__name__
-
-
-def _shape_text(shape: Union[Sequence[int], str]) -> str:
-    return str(list(shape)) if not isinstance(shape, str) else shape
-
-
-def layout_mismatches(expected: Mapping[str, Sequence[int]],
-                      state_dict: Mapping) -> Dict[str, List[str]]:
-    """``missing`` / ``unexpected`` keys and ``shape`` mismatches of ``state_dict`` against
-    ``expected`` (key -> shape); keys under :data:`IGNORED_PREFIXES` are not unexpected."""
-    missing = [key for key in expected if key not in state_dict]
-    unexpected = [
-        key for key in state_dict if key not in expected and not key.startswith(IGNORED_PREFIXES)
-    ]
-    shape = [
-        f'{key}: expected {_shape_text(expected[key])}, found '
-        f'{_shape_text(_shape_of(state_dict[key]))}' for key in expected
-        if key in state_dict and _shape_of(state_dict[key]) != tuple(expected[key])
-    ]
-    return dict(missing=missing, unexpected=unexpected, shape=shape)
-
-
-def _raise_if_mismatched(problems: Dict[str, List[str]], source: str, layout: str) -> None:
-    if not any(problems.values()):
-        return
-    lines = [f'checkpoint {source} does not fit PVTv2 ({layout} key layout):']
-    for kind, label in (('missing', 'missing keys'), ('unexpected', 'unexpected keys'),
-                        ('shape', 'shape mismatch')):
-        entries = problems[kind]
-        if entries:
-            more = f', ... ({len(entries)} in all)' if len(entries) > 8 else ''
-            lines.append(f'  {label}: ' + ', '.join(entries[:8]) + more)
-    raise ValueError('\n'.join(lines))
+    return unwrap_state_dict(loaded, path, prefix=prefix)
 
 
 def is_original_layout(state_dict: Mapping) -> bool:
@@ -313,14 +260,21 @@ class PVTv2(PyramidVisionTransformerV2):
         state_dict = read_checkpoint(checkpoint, prefix=prefix, arch_name=self.arch_name)
         if is_original_layout(state_dict):
             expected = original_state_dict_shapes(self.arch_settings, self.in_channels)
-            _raise_if_mismatched(layout_mismatches(expected, state_dict), checkpoint, 'original')
+            check_state_dict_fits(
+                expected,
+                state_dict,
+                checkpoint,
+                target='PVTv2 (original key layout)',
+                ignored_prefixes=IGNORED_PREFIXES)
             state_dict = pvt_convert(
                 OrderedDict((k, v) for k, v in state_dict.items() if k in expected))
             layout = 'original, converted'
         else:
+            state_dict = OrderedDict(
+                (k, v) for k, v in state_dict.items() if not k.startswith(IGNORED_PREFIXES))
             layout = 'MMDetection'
         own = OrderedDict((k, tuple(v.shape)) for k, v in self.state_dict().items())
-        _raise_if_mismatched(layout_mismatches(own, state_dict), checkpoint, layout)
+        check_state_dict_fits(own, state_dict, checkpoint, target=f'PVTv2 ({layout} key layout)')
         self.load_state_dict(state_dict, strict=True)
         print_log(
             f'PVTv2: loaded all {len(own)} backbone tensors from {checkpoint} '
