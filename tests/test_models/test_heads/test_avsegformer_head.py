@@ -208,8 +208,11 @@ def test_full_size_configs_build_and_take_a_converted_checkpoint(path):
         # 81.4 M backbone + 72.1 M VGGish + 30.3 M head (the authors' 32.4 less 2.1 M unused)
         # + the audio projection (+ 0.13 M cosine projection)
         assert math.isclose(params, 184.08 if robust else 183.95, abs_tol=0.01), params
-    else:
+    elif '_r50_' in path:
         assert model.backbone.depth == 50 and cfg.model.decode_head.in_channels[-1] == 2048
+    else:  # the CPU size: PVT-v2-b0
+        assert 'pvt-v2-b0' in path and model.backbone.arch_name == 'b0'
+        assert cfg.model.decode_head.in_channels == [32, 64, 160, 256]
 
 
 def test_the_head_refuses_a_batch_of_plain_features():
