@@ -279,9 +279,10 @@ class AVSegmentor(EncoderDecoder):
                     'sim'))
         return losses
 
+    @torch.no_grad()
     def _binary_accuracy(self, seg_logits: Tensor, data_samples: SampleList) -> Tensor:
         """Pixel accuracy (%) of ``sigmoid > threshold``: MMSeg's ``acc_seg`` takes an argmax
-        over the single sigmoid channel (always class 0)."""
+        over the single sigmoid channel (always class 0). A logged number: no autograd graph."""
         label = torch.stack([s.gt_sem_seg.data for s in data_samples])  # [B, 1, H, W]
         seg_logits = resize(
             seg_logits, size=label.shape[2:], mode='bilinear', align_corners=self.align_corners)
