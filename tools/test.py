@@ -6,11 +6,13 @@ Examples::
     python tools/test.py CONFIG CHECKPOINT --work-dir work_dirs/eval
     python tools/test.py CONFIG CHECKPOINT --show-dir vis      # overlays, bars, histograms
     python tools/test.py CONFIG CHECKPOINT --gate-thr 0.5      # gate masks by similarity
+    python tools/test.py CONFIG CHECKPOINT --out preds --out-format prob   # PNGs per condition
     bash tools/dist_test.sh CONFIG CHECKPOINT 2
 
 The robust metric writes its table (``robust_metrics.json`` / ``.md``) into the work dir. Without
 ``--gate-thr``, a threshold stored in the checkpoint's meta by
-``tools/analysis_tools/calibrate_gate.py`` is used.
+``tools/analysis_tools/calibrate_gate.py`` is used. ``--out`` saves the predictions in the
+layout of ``tools/analysis_tools/eval_predictions.py`` (``docs/benchmark.md``).
 """
 import argparse
 import os
@@ -36,8 +38,15 @@ def parse_args(argv=None):
         '(default: ./work_dirs/<config name>)')
     parser.add_argument(
         '--out',
-        help='directory to save the predicted masks as PNG '
-        '(<out>/<condition>/<frame>.png, 0/255)')
+        help='directory to save every prediction as a PNG, in the layout '
+        'tools/analysis_tools/eval_predictions.py reads: '
+        '<out>/<condition>/<split>/<category>/<name>/<name>_<i>.png (MS3: no <category>)')
+    parser.add_argument(
+        '--out-format',
+        choices=('mask', 'prob'),
+        default='mask',
+        help='what --out writes: the binary mask (0/255, gated when the model gates) or the '
+        'probability map (16-bit, never gated, keeps the F-score exact); default mask')
     parser.add_argument('--show', action='store_true', help='show predictions in a window')
     parser.add_argument(
         '--show-dir',
@@ -117,9 +126,10 @@ def build_config(args) -> Config:
             custom_hooks = list(cfg.get('custom_hooks', []))
             custom_hooks.append(dict(type='RobustVisualizationHook', show_dir=show_dir))
             cfg.custom_hooks = custom_hooks
-    if args.out:  # one folder per audio condition: <out>/<condition>/<frame>.png (0/255)
-        cfg.custom_hooks = list(cfg.get('custom_hooks',
-                                        [])) + [dict(type='SavePredictionsHook', out_dir=args.out)]
+    if args.out:  # one folder per audio condition, in the AVSBench prediction layout
+        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+            dict(type='SavePredictionsHook', out_dir=args.out, out_format=args.out_format)
+        ]
     return cfg
 
 

@@ -4,18 +4,19 @@
 AVSBench ships ``audio_log_mel/<...>/<name>.pkl``: a plain :mod:`pickle` of the float32 torch
 tensor ``[5, 1, 96, 64]`` that torchvggish's ``waveform_to_examples`` returned (it may carry
 ``requires_grad=True``; AVSBench's loader calls ``.detach()``). mmavs writes the same format (a
-pickle, protocol 4, of a detached contiguous float32 CPU tensor ``[N, 1, 96, 64]``), so caches are
-interchangeable both ways. Files written by ``torch.save`` (zip archives) are read too.
+pickle, protocol 4, that loads as a contiguous float32 CPU tensor ``[N, 1, 96, 64]``), so caches
+are interchangeable both ways; its bytes depend only on the values
+(:func:`mmavs.audio.writing.tensor_pickle_bytes`). Files written by ``torch.save`` (zip archives)
+are read too.
 
-Writes are atomic: the pickle goes to a temporary file in the target folder, is flushed to disk,
-then renamed over the target with :func:`os.replace`; an interrupted writer leaves either the old
-file or the new one, never a truncated one.
+Writes are atomic (:func:`mmavs.audio.writing.atomic_write_bytes`): the pickle goes to a
+temporary file in the target folder, is flushed to disk, then renamed over the target with
+:func:`os.replace`; an interrupted writer leaves either the old file or the new one, never a
+truncated one.
 
 Pickles can run code when loaded: load only caches you trust (your own, or AVSBench's release).
 """
-import os
 import pickle
-import tempfile
 import zipfile
 from os import PathLike
 from pathlib import Path
@@ -25,8 +26,9 @@ import numpy as np
 import torch
 
 from .log_mel import EXAMPLE_FRAMES, NUM_MEL_BINS, fit_num_examples
+from .writing import PICKLE_PROTOCOL, atomic_write_bytes, tensor_pickle_bytes
 
-PICKLE_PROTOCOL = 4
+__all__ = ['PICKLE_PROTOCOL', 'load_log_mel_cache', 'save_log_mel_cache']
 
 
 def _to_examples(obj, path: Path) -> torch.Tensor:
@@ -98,18 +100,5 @@ def save_log_mel_cache(path: Union[str, PathLike], examples: Union[torch.Tensor,
         Path: ``path``.
     """
     path = Path(path)
-    tensor = _to_examples(examples, path).unsqueeze(1).clone()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'wb') as file:
-            pickle.dump(tensor, file, protocol=PICKLE_PROTOCOL)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(tmp_name, 0o644)  # mkstemp creates 0600; caches are shared data
-        os.replace(tmp_name, path)
-    except BaseException:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-        raise
-    return path
+    tensor = _to_examples(examples, path).unsqueeze(1)
+    return atomic_write_bytes(path, tensor_pickle_bytes(tensor))

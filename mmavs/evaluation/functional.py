@@ -39,6 +39,9 @@ STAT_KEYS = ('intersection', 'union', 'pred_pos', 'gt_pos', 'num_pixels', 'tp_cu
 DEFAULT_NUM_THRESHOLDS = 255
 DEFAULT_BETA2 = 0.3
 DEFAULT_CHUNK_SIZE = 16
+#: Quantised maps with fewer codes are counted by a histogram of the codes (8-bit PNGs); more
+#: codes (16-bit) by looking up each pixel's bin.
+CODE_HISTOGRAM_LIMIT = 4096
 
 
 def f_thresholds(num_thresholds: int = DEFAULT_NUM_THRESHOLDS,
@@ -142,6 +145,21 @@ class _ProbabilityBinner:
         return bins
 
 
+def histograms(values: Tensor, gt: Optional[Tensor], num_values: int) -> Tensor:
+    """Per-frame histograms of integer values ``[n, P]`` (int32, modified in place) in
+    ``[0, num_values)``, split by ground truth: ``[n, 2 (not gt / gt), num_values]`` int64.
+
+    One ``bincount`` for all frames: value ``+ num_values * is_gt + 2 * num_values * frame``.
+    """
+    n = values.shape[0]
+    if gt is not None:
+        values.add_(_binary_gt(gt).flatten(1), alpha=num_values)
+    values += (torch.arange(n, dtype=torch.int32, device=values.device) *
+               (2 * num_values)).unsqueeze(1)
+    hist = torch.bincount(values.flatten(), minlength=2 * n * num_values)
+    return hist.view(n, 2, num_values)
+
+
 class _FrameCounter:
     """Per-frame pixel counts at the F-score thresholds and at ``sigmoid > 0.5``.
 
@@ -159,19 +177,48 @@ class _FrameCounter:
         self.half_col = int(position[num_thresholds])
         self.binner = _ProbabilityBinner(boundaries)
         self.num_bins = self.binner.invalid_bin + 1
+        self._code_tables: dict = {}  # max_code or (kind, max_code) -> tables
 
     def __call__(self, prob: Tensor, gt: Optional[Tensor]) -> Dict[str, Tensor]:
         """Statistics of one chunk: probabilities ``[n, P]`` (float32, modified in place),
         gt ``[n, H, W]`` or None (empty)."""
-        n = prob.shape[0]
-        codes = self.binner(prob)  # [n, P] int32 in [0, num_bins)
-        # Code = bin + num_bins * is_gt + 2 * num_bins * frame: one bincount for all histograms.
-        if gt is not None:
-            codes.add_(_binary_gt(gt).flatten(1), alpha=self.num_bins)
-        codes += (torch.arange(n, dtype=torch.int32, device=prob.device) *
-                  (2 * self.num_bins)).unsqueeze(1)
-        hist = torch.bincount(codes.flatten(), minlength=2 * n * self.num_bins)
-        hist = hist.view(n, 2, self.num_bins)
+        return self.count_bins(self.binner(prob), gt)
+
+    def code_bins(self, max_code: int) -> Tensor:
+        """Bin of every integer code ``v`` of a quantised map, ``p = float32(v) / max_code``.
+
+        Returns:
+            Tensor: ``[max_code + 1]`` int32, on the counter's device (computed once per
+            ``max_code``).
+        """
+        if max_code not in self._code_tables:
+            device = self.threshold_cols.device
+            prob = torch.arange(max_code + 1, dtype=torch.float32, device=device) / max_code
+            self._code_tables[max_code] = self.binner(prob)
+        return self._code_tables[max_code]
+
+    def code_ranges(self, max_code: int):
+        """First and last code of every bin (``first > last`` for a bin without a code).
+
+        Returns:
+            tuple[Tensor, Tensor]: ``[num_bins]`` int64 each.
+        """
+        key = ('ranges', max_code)
+        if key not in self._code_tables:
+            lut = self.code_bins(max_code)
+            every_bin = torch.arange(self.num_bins, dtype=torch.int32, device=lut.device)
+            first = torch.searchsorted(lut, every_bin, right=False)
+            last = torch.searchsorted(lut, every_bin, right=True) - 1
+            self._code_tables[key] = (first, last)
+        return self._code_tables[key]
+
+    def count_bins(self, codes: Tensor, gt: Optional[Tensor]) -> Dict[str, Tensor]:
+        """Statistics of one chunk from the pixels' bins ``[n, P]`` (int32, modified in
+        place) and gt ``[n, H, W]`` or None (empty)."""
+        return self.counts(histograms(codes, gt, self.num_bins))
+
+    def counts(self, hist: Tensor) -> Dict[str, Tensor]:
+        """Statistics from per-frame bin histograms ``[n, 2 (not gt / gt), num_bins]``."""
         if bool(hist[..., -1].any()):
             raise ValueError('expected finite or infinite logits (probabilities in [0, 1]), '
                              'found NaN (or a probability outside [0, 1])')
@@ -281,6 +328,129 @@ def frame_statistics(logits: Tensor,
     if not chunks:
         return empty_statistics(num_thresholds, device=logits.device)
     return {k: torch.cat([c[k] for c in chunks]) for k in STAT_KEYS}
+
+
+def code_bins(max_code: int,
+              num_thresholds: int = DEFAULT_NUM_THRESHOLDS,
+              device: Optional[torch.device] = None) -> Tensor:
+    """Bin of every code ``v`` of a quantised probability map, ``p = float32(v) / max_code``.
+
+    A pixel's bin is the number of the sorted boundaries (the ``T`` F-score thresholds and the
+    0.5 cut) that its probability passes, ``0 .. T + 1``; :func:`histogram_statistics` turns
+    per-frame histograms of bins into the statistics of :func:`frame_statistics`.
+
+    Returns:
+        Tensor: ``[max_code + 1]`` int32, non-decreasing (computed once per ``max_code``).
+    """
+    if not 1 <= max_code <= 2**16 - 1:
+        raise ValueError(f'expected max_code in [1, 65535], found {max_code}')
+    counter = _frame_counter(num_thresholds, str(torch.device(device or 'cpu')))
+    return counter.code_bins(int(max_code))
+
+
+def num_bins(num_thresholds: int = DEFAULT_NUM_THRESHOLDS) -> int:
+    """Length ``T + 3`` of the bin histograms of :func:`histogram_statistics` (bins
+    ``0 .. T + 1`` and one that no probability in [0, 1] reaches)."""
+    return _frame_counter(num_thresholds, 'cpu').num_bins
+
+
+def histogram_statistics(hist: Tensor,
+                         num_thresholds: int = DEFAULT_NUM_THRESHOLDS) -> Dict[str, Tensor]:
+    """:func:`frame_statistics` from per-frame histograms of the pixels' bins.
+
+    Args:
+        hist (Tensor): ``[N, 2, num_bins(T)]`` integer counts: row 0 the pixels outside the
+            ground truth, row 1 those inside, by bin (:func:`code_bins`).
+        num_thresholds (int): F-score thresholds ``T``. Defaults to 255.
+
+    Returns:
+        dict[str, Tensor]: as :func:`frame_statistics`.
+    """
+    counter = _frame_counter(num_thresholds, str(hist.device))
+    if hist.dim() != 3 or tuple(hist.shape[1:]) != (2, counter.num_bins):
+        raise ValueError(f'expected bin histograms [N, 2, {counter.num_bins}], found '
+                         f'{tuple(hist.shape)}')
+    return counter.counts(hist.long())
+
+
+def quantized_statistics(codes: Tensor,
+                         max_code: int,
+                         gt: Optional[Tensor] = None,
+                         num_thresholds: int = DEFAULT_NUM_THRESHOLDS) -> Dict[str, Tensor]:
+    """:func:`frame_statistics` of probability maps stored as integers (8/16-bit PNGs).
+
+    Pixel value ``v`` stands for the probability ``p = float32(v) / max_code``. The result is
+    exactly ``frame_statistics(codes.float() / max_code, gt, num_thresholds,
+    probabilities=True)``: each of the ``max_code + 1`` codes is binned once
+    (:func:`code_bins`), so the pixels are only counted, not converted and binned.
+
+    Args:
+        codes (Tensor): ``[N, H, W]`` integer codes in ``[0, max_code]`` (uint8, int16, int32
+            or int64; 16-bit PNG values as int32).
+        max_code (int): The code of probability 1 (255 for 8-bit, 65535 for 16-bit maps).
+        gt (Tensor, optional): ``[N, H, W]`` binary ground truth; None means all empty.
+        num_thresholds (int): F-score thresholds ``T`` (>= 1). Defaults to 255.
+
+    Returns:
+        dict[str, Tensor]: as :func:`frame_statistics`.
+    """
+    _check_inputs(codes, gt)
+    if codes.is_floating_point() or codes.dtype == torch.bool:
+        raise ValueError(f'expected integer codes, found {codes.dtype}')
+    if num_thresholds < 1:
+        raise ValueError(f'expected num_thresholds >= 1, found {num_thresholds}')
+    lut = code_bins(max_code, num_thresholds, codes.device)
+    if codes.numel():
+        low, high = torch.aminmax(codes)
+        if int(low) < 0 or int(high) > max_code:
+            raise ValueError(f'expected codes in [0, {max_code}], found values in '
+                             f'[{int(low)}, {int(high)}]')
+    if codes.shape[0] == 0:
+        return empty_statistics(num_thresholds, device=codes.device)
+    if gt is not None:
+        gt = gt.to(codes.device)
+    bins = num_bins(num_thresholds)
+    if max_code < CODE_HISTOGRAM_LIMIT:  # a histogram of the codes, then of their bins
+        hist = histograms(codes.flatten(1).to(torch.int32), gt, max_code + 1)
+        hist = hist.new_zeros(hist.shape[0], 2, bins).index_add_(2, lut.long(), hist)
+    else:  # the pixels' bins
+        hist = histograms(lut[codes.flatten(1).long()], gt, bins)
+    return histogram_statistics(hist, num_thresholds)
+
+
+def encode_probabilities(prob: Tensor,
+                         max_code: int = 2**16 - 1,
+                         num_thresholds: int = DEFAULT_NUM_THRESHOLDS) -> Tensor:
+    """Integer codes of probability maps that keep every statistic (for 16-bit PNGs).
+
+    Each probability ``p`` becomes the code nearest to ``p * max_code`` among the codes in the
+    same bin (the same side of every F-score threshold and of the 0.5 cut), so
+    :func:`quantized_statistics` of the codes equals :func:`frame_statistics` of ``prob``
+    exactly. A bin without a code is a single float32 value: with 255 thresholds and 16-bit codes
+    only ``p`` exactly 0.5 (which passes the threshold ``t_127 = 0.5`` but is not predicted);
+    such a pixel gets its nearest code (predicted).
+
+    Args:
+        prob (Tensor): Probabilities in [0, 1], any shape (float; computed in float32).
+        max_code (int): Code of probability 1. Defaults to 65535 (16-bit).
+        num_thresholds (int): F-score thresholds the codes must respect. Defaults to 255.
+
+    Returns:
+        Tensor: int64 codes in ``[0, max_code]``, the shape of ``prob``.
+    """
+    prob = prob.detach().to(torch.float32)
+    if prob.numel():
+        low, high = torch.aminmax(prob)
+        if not bool(low >= 0) or not bool(high <= 1):
+            raise ValueError(f'expected probabilities in [0, 1], found values in '
+                             f'[{float(low)}, {float(high)}]')
+    counter = _frame_counter(num_thresholds, str(prob.device))
+    first, last = counter.code_ranges(int(max_code))
+    bins = counter.binner(prob.clone().flatten()).long()
+    first, last = first[bins], last[bins]
+    nearest = torch.round(prob.flatten().double() * max_code).long()
+    codes = torch.where(first <= last, torch.minimum(torch.maximum(nearest, first), last), nearest)
+    return codes.view(prob.shape)
 
 
 def empty_statistics(num_thresholds: int = DEFAULT_NUM_THRESHOLDS,

@@ -82,11 +82,10 @@ def test_write_is_atomic(tmp_path, monkeypatch):
     old = random_examples(5, seed=6)
     save_log_mel_cache(path, old)
 
-    def broken_dump(obj, file, protocol=None):
-        file.write(b'partial')
+    def broken_fsync(fd):  # the new bytes are in the temporary file, not yet renamed
         raise KeyboardInterrupt('interrupted mid-write')
 
-    monkeypatch.setattr(pickle, 'dump', broken_dump)
+    monkeypatch.setattr(os, 'fsync', broken_fsync)
     with pytest.raises(KeyboardInterrupt):
         save_log_mel_cache(path, random_examples(5, seed=7))
     monkeypatch.undo()

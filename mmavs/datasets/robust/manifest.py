@@ -41,6 +41,8 @@ MANIFEST_FORMAT = 'mmavs-avsbench-robust-manifest'
 MANIFEST_VERSION = 1
 #: Folder of each subset under the data root (where the manifest is written by default).
 SUBSET_DIRS = {'s4': 'Single-source', 'ms3': 'Multi-sources'}
+#: The mmavs dataset that lists each subset's videos (registered in ``DATASETS``).
+SUBSET_DATASETS = {'s4': 'AVSBenchS4Dataset', 'ms3': 'AVSBenchMS3Dataset'}
 #: The command that (re)generates a manifest; ``{root}``, ``{subset}``, ``{seed}`` filled in.
 MANIFEST_COMMAND = ('python tools/dataset_converters/make_robust_manifest.py {root} '
                     '--subset {subset} --seed {seed}')

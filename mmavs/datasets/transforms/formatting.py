@@ -19,7 +19,7 @@ from mmseg.registry import TRANSFORMS
 #: Metainfo keys every packed ``SegDataSample`` carries (those present in the sample).
 AVS_META_KEYS = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor',
                  'flip', 'flip_direction', 'reduce_zero_label', 'video_id', 'frame_idx', 'category',
-                 'condition', 'is_sounding')
+                 'split', 'condition', 'is_sounding')
 
 
 @TRANSFORMS.register_module()

@@ -141,10 +141,44 @@ class RobustAVSMetric(BaseMetric):
             for j, i in enumerate(indices):
                 stats[i] = {k: group[k][j] for k in STAT_KEYS}
         for (_, _, extra), frame_stats in zip(frames, stats):
-            result = {k: int(frame_stats[k]) for k in STAT_KEYS if k not in CURVE_KEYS}
-            result.update({k: frame_stats[k].astype(np.int32) for k in CURVE_KEYS})
-            result.update(extra)
-            self.results.append(result)
+            self._append(frame_stats, extra)
+
+    def add_statistics(self,
+                       stats: Dict[str, torch.Tensor],
+                       conditions: Sequence[str],
+                       similarities: Optional[Sequence[float]] = None) -> None:
+        """Store frames whose statistics were computed elsewhere (one ``self.results`` entry
+        each, exactly what :meth:`process` stores for the same maps).
+
+        Used by the prediction-folder evaluator, which counts PNG codes with
+        :func:`mmavs.evaluation.functional.quantized_statistics`.
+
+        Args:
+            stats (dict[str, Tensor]): :func:`~mmavs.evaluation.functional.frame_statistics`
+                output of ``N`` frames (``[N]`` and ``[N, T]``; ``T`` must be
+                ``num_thresholds``).
+            conditions (Sequence[str]): The condition of each frame, ``N`` names.
+            similarities (Sequence[float], optional): Similarity score of each frame.
+        """
+        num = int(stats['pred_pos'].shape[0])
+        if len(conditions) != num or (similarities is not None and len(similarities) != num):
+            raise ValueError(f'expected a condition (and similarity) for each of the {num} '
+                             f'frames, found {len(conditions)} conditions')
+        if tuple(stats['tp_curve'].shape[1:]) != (self.num_thresholds, ):
+            raise ValueError(f'expected F-score curves of {self.num_thresholds} thresholds, '
+                             f'found {tuple(stats["tp_curve"].shape[1:])}')
+        arrays = {k: stats[k].cpu().numpy() for k in STAT_KEYS}
+        for j in range(num):
+            similarity = math.nan if similarities is None else float(similarities[j])
+            self._append({k: arrays[k][j]
+                          for k in STAT_KEYS},
+                         dict(condition=str(conditions[j]), similarity=similarity, gate_thr=None))
+
+    def _append(self, frame_stats: Dict[str, np.ndarray], extra: dict) -> None:
+        result = {k: int(frame_stats[k]) for k in STAT_KEYS if k not in CURVE_KEYS}
+        result.update({k: frame_stats[k].astype(np.int32) for k in CURVE_KEYS})
+        result.update(extra)
+        self.results.append(result)
 
     def _read_sample(self, sample: dict):
         """``(probabilities [H, W], gt [H, W], extra dict)`` of one sample dict."""
@@ -184,6 +218,18 @@ class RobustAVSMetric(BaseMetric):
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """Reduce the collected per-frame statistics to the flat metric dict (see class doc)."""
+        report = self.compute_report(results)
+        self._publish(report)
+        return report['metrics']
+
+    def compute_report(self, results: list) -> dict:
+        """The tables of the collected per-frame statistics, without printing or writing.
+
+        Returns:
+            dict: ``no_gate`` (a report of :func:`mmavs.evaluation.report.build_report`),
+            ``gated`` (when gating applies), ``gate_thr`` and ``metrics`` (the flat dict of
+            :meth:`compute_metrics`): what ``robust_metrics.json`` holds.
+        """
         by_condition = defaultdict(list)
         for r in results:
             by_condition[r['condition']].append(r)
@@ -211,8 +257,7 @@ class RobustAVSMetric(BaseMetric):
             report['gated'] = build_report(gated, self.positive_condition, self.beta2)
             metrics.update(flatten_report(report['gated'], prefix='gated/'))
         report['metrics'] = metrics
-        self._publish(report)
-        return metrics
+        return report
 
     def _publish(self, report: dict) -> None:
         """Print the tables with MMEngine's logger and write them to ``output_dir``."""
