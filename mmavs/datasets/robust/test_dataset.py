@@ -22,6 +22,41 @@ from .manifest import (ManifestError, build_manifest, default_manifest_path, loa
 from .waveforms import list_unseen_recordings, resolve_unseen_dir
 
 
+def negative_spec(condition: str,
+                  record: dict,
+                  data_root: str,
+                  unseen_folder: Optional[str] = None) -> dict:
+    """What ``AddNegativeAudio`` plays for a video under a negative condition.
+
+    Args:
+        condition (str): ``'silence'``, ``'noise'``, ``'offscreen'`` or ``'unseen'``.
+        record (dict): The video's manifest record (:mod:`.manifest`).
+        data_root (str): Root the donor audio paths of the manifest are relative to.
+        unseen_folder (str, optional): Folder of the unseen recordings (``unseen`` only).
+
+    Returns:
+        dict: the sample's ``negative`` dict (see ``AddNegativeAudio``).
+    """
+    if condition == 'silence':
+        return {}
+    if condition == 'noise':
+        noise = record['noise']
+        return dict(noise_type=noise['type'], noise_seed=noise['seed'], noise_dbfs=noise['dbfs'])
+    if condition == 'offscreen':
+        donor = record['offscreen']
+        return dict(
+            donor_video_id=donor['video_id'],
+            donor_category=donor.get('category'),
+            donor_audio_path=osp.join(data_root, donor['audio_path']),
+            donor_rule=donor.get('rule'))
+    if condition == 'unseen':
+        if record.get('unseen') is None:
+            raise ManifestError('the manifest has no unseen recording for this video')
+        return dict(
+            unseen_file=osp.join(resolve_unseen_dir(unseen_folder), record['unseen']['file']))
+    raise ValueError(f"unknown negative condition: '{condition}'")
+
+
 @DATASETS.register_module()
 class RobustTestDataset(RobustDatasetWrapper):
     """A split replicated once per condition, negatives fixed by the robust manifest.
@@ -164,20 +199,8 @@ class RobustTestDataset(RobustDatasetWrapper):
         return info
 
     def _negative_spec(self, condition: str, record: dict) -> dict:
-        if condition == 'silence':
-            return {}
-        if condition == 'noise':
-            noise = record['noise']
-            return dict(
-                noise_type=noise['type'], noise_seed=noise['seed'], noise_dbfs=noise['dbfs'])
-        if condition == 'offscreen':
-            donor = record['offscreen']
-            return dict(
-                donor_video_id=donor['video_id'],
-                donor_category=donor.get('category'),
-                donor_audio_path=osp.join(self.dataset.data_root or '', donor['audio_path']),
-                donor_rule=donor.get('rule'))
-        return dict(unseen_file=osp.join(self.unseen_folder, record['unseen']['file']))
+        return negative_spec(condition, record, self.dataset.data_root or '',
+                             self.unseen_folder if condition == 'unseen' else None)
 
     @force_full_init
     def __getitem__(self, index: int) -> dict:
