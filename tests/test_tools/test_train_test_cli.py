@@ -50,9 +50,10 @@ def test_train_saves_resumes_and_tests(tiny_synth_root, tmp_path):
         assert condition in text
     pngs = list((test_dir).rglob('*.png'))
     assert pngs, 'no visualisation written by --show-dir'
-    # --out: every test frame once per condition (2 test clips x 5 frames here), 0/255 PNGs.
+    # --out: every test frame once per condition (2 test clips x 5 frames here), 0/255 PNGs,
+    # as <condition>/<split>/<category>/<name>/<name>_<i>.png
     for condition in ('positive', 'silence', 'noise', 'offscreen', 'unseen'):
-        masks = sorted((tmp_path / 'masks' / condition).glob('*.png'))
+        masks = sorted((tmp_path / 'masks' / condition).glob('test/*/*/*_[1-5].png'))
         assert len(masks) == 10, (condition, masks)
     values = set(np.unique(np.asarray(Image.open(masks[0]))).tolist())
     assert values <= {0, 255}

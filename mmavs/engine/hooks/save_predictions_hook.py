@@ -67,7 +67,7 @@ class SavePredictionsHook(Hook):
         if absent:
             raise KeyError(f'SavePredictionsHook writes the AVSBench layout and needs '
                            f'{list(needed)} (and category) in the metainfo of each sample, '
-                           f'found none for {absent} in {meta.get("img_path", "a sample")}')
+                           f'found {absent} missing for {meta.get("img_path", "a sample")}')
         category = meta.get('category')
         subset = self.subset or ('ms3' if category == MULTI_SOURCE_CATEGORY else 's4')
         return self._layouts[subset].relpath(meta['split'], category, str(meta['video_id']),
