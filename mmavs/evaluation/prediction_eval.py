@@ -13,8 +13,9 @@ in a ``RobustAVSMetric`` (:meth:`~mmavs.evaluation.RobustAVSMetric.add_statistic
 reduction gives the table of ``tools/test.py``. Memory is one map, a batch of histograms and the
 metric's ~2 KB per frame.
 
-Ground truth: the positive condition reads the split's masks with
-:func:`mmavs.datasets.transforms.loading.read_binary_mask` (what ``LoadAVSMask`` reads); every
+Ground truth: the positive condition reads the split's masks as
+:func:`mmavs.datasets.transforms.loading.read_binary_mask` does (what ``LoadAVSMask`` reads,
+:func:`read_gt_mask`); every
 negative frame's ground truth is empty, of the mask's size. A missing frame is an error, or, with
 ``allow_missing``, a failure of the model: its prediction is the complement of the ground truth
 (IoU 0 and F 0 for a positive frame with foreground; the whole frame, FPR 1 and a false alarm,
@@ -156,18 +157,58 @@ def frame_histogram(codes: np.ndarray,
         pixels).
     """
     if codes.dtype == np.uint8:
-        width, values = 256, codes
-    else:
-        width = num_bins(num_thresholds)
-        values = _numpy_code_bins(max_code, num_thresholds)[codes]
+        lanes = _lanes(codes.shape)
+        if gt is None:
+            hist = np.zeros((2, 256), np.float32)
+            hist[0] = cv2.calcHist([codes, lanes], [0, 1], None, [256, LANES],
+                                   [0, 256, 0, LANES]).sum(1)
+        else:  # (code, gt, lane) of the three 8-bit images
+            hist = cv2.calcHist([codes, gt, lanes], [0, 1, 2], None, [256, 2, LANES],
+                                [0, 256, 0, 2, 0, LANES]).sum(2).T
+        return hist, 'code'
+    width = num_bins(num_thresholds)
+    values = _numpy_code_bins(max_code, num_thresholds)[codes]
     if gt is None:
         hist = np.zeros((2, width), np.float32)
         hist[0] = cv2.calcHist([values], [0], None, [width], [0, width])[:, 0]
-        return hist, 'code' if width == 256 else 'bin'
-    combined = values.astype(np.uint16)
-    combined += gt.astype(np.uint16) * np.uint16(width)
-    hist = cv2.calcHist([combined], [0], None, [2 * width], [0, 2 * width])[:, 0]
-    return hist.reshape(2, width), 'code' if width == 256 else 'bin'
+        return hist, 'bin'
+    values += gt.astype(np.uint16) * np.uint16(width)  # (bin, gt) as one 16-bit value
+    hist = cv2.calcHist([values], [0], None, [2 * width], [0, 2 * width])[:, 0]
+    return hist.reshape(2, width), 'bin'
+
+
+#: Neighbouring pixels are counted in different sub-histograms ("lanes", summed afterwards):
+#: a map that is mostly one value (a prediction's background) otherwise makes every count wait
+#: for the previous one; with 4 lanes ``cv2.calcHist`` runs 2-3x faster on such maps.
+LANES = 4
+
+
+@functools.lru_cache(maxsize=8)
+def _lanes(shape: Tuple[int, int]) -> np.ndarray:
+    """uint8 ``[H, W]``: the column index modulo :data:`LANES`."""
+    row = (np.arange(shape[1]) % LANES).astype(np.uint8)
+    return np.ascontiguousarray(np.broadcast_to(row, shape))
+
+
+def read_gt_mask(path: str) -> np.ndarray:
+    """A ground-truth mask as uint8 ``[H, W]`` {0, 1}: the result of
+    :func:`mmavs.datasets.transforms.loading.read_binary_mask` (what ``LoadAVSMask`` reads),
+    decoded with OpenCV for the usual 8-bit grey or black-and-white masks (faster), by that
+    function for anything else and for every error message."""
+    image = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if image is None or image.dtype != np.uint8:
+        return read_binary_mask(path)
+    if image.ndim == 3:
+        colour = image[..., :3]
+        if not ((colour[..., 0] == colour[..., 1]).all() and
+                (colour[..., 0] == colour[..., 2]).all()):
+            return read_binary_mask(path)  # raises, naming the file
+        image = np.ascontiguousarray(colour[..., 0])
+    counts = cv2.calcHist([image, _lanes(image.shape)], [0, 1], None, [256, LANES],
+                          [0, 256, 0, LANES]).sum(1)
+    if counts[0] + counts[255] != image.size:
+        return read_binary_mask(path)  # raises, naming the file and the values
+    return (image == 255).view(np.uint8)
 
 
 @functools.lru_cache(maxsize=4)
@@ -261,12 +302,7 @@ def evaluate_predictions(data_root: str,
                          predictions: Mapping[str, str],
                          split: str = 'test',
                          layout: Optional[PredictionLayout] = None,
-                         threshold: Optional[float] = None,
-                         allow_missing: bool = False,
-                         batch_size: int = 16,
-                         num_thresholds: int = 255,
-                         beta2: float = 0.3,
-                         progress: bool = True) -> dict:
+                         **kwargs) -> dict:
     """Score prediction folders, one per condition, with ``RobustAVSMetric``.
 
     Args:
@@ -276,10 +312,52 @@ def evaluate_predictions(data_root: str,
             ``offscreen``, ``unseen``) -> prediction folder.
         split (str): The evaluated split. Default ``'test'``.
         layout (PredictionLayout, optional): File naming; default ``PredictionLayout(subset)``.
+        **kwargs: ``threshold``, ``allow_missing``, ``batch_size``, ``num_thresholds``,
+            ``beta2``, ``progress`` of :func:`score_prediction_folders`.
+
+    Returns:
+        dict: see :func:`score_prediction_folders`, with ``subset`` and ``split``.
+    """
+    layout = layout or PredictionLayout(subset)
+    if layout.subset != subset:
+        raise ValueError(f'expected a layout of subset {subset!r}, found {layout.subset!r}')
+    for condition, folder in predictions.items():
+        if not osp.isdir(folder):
+            raise FileNotFoundError(f'prediction folder of {condition!r} not found: {folder}')
+    _check_conditions(predictions)
+    result = score_prediction_folders(
+        list_frames(data_root, subset, split), predictions, layout, **kwargs)
+    result.update(subset=subset, split=split)
+    return result
+
+
+def _check_conditions(predictions: Mapping[str, str]) -> None:
+    unknown = [c for c in predictions if c not in CONDITIONS]
+    if unknown or not predictions:
+        raise ValueError(f'expected prediction folders named by conditions {CONDITIONS}, found '
+                         f'{list(predictions)}')
+
+
+def score_prediction_folders(frames: Sequence[FrameRef],
+                             predictions: Mapping[str, str],
+                             layout: PredictionLayout,
+                             threshold: Optional[float] = None,
+                             allow_missing: bool = False,
+                             batch_size: int = 16,
+                             num_thresholds: int = 255,
+                             beta2: float = 0.3,
+                             progress: bool = True) -> dict:
+    """Score the prediction folders of the frames ``frames`` (see the module docstring).
+
+    Args:
+        frames (Sequence[FrameRef]): The split's frames, in the dataset's order
+            (:func:`list_frames`).
+        predictions (Mapping[str, str]): Condition -> prediction folder.
+        layout (PredictionLayout): File naming in the folders.
         threshold (float, optional): Binarise every map first: a pixel is sounding when
             ``v / max > threshold`` (``0`` for 0/1 masks). None (default) reads probability maps.
         allow_missing (bool): Count a missing frame as a failure instead of raising.
-        batch_size (int): Frames decoded and counted together. Default 16.
+        batch_size (int): Frames counted together. Default 16.
         num_thresholds (int): F-score thresholds. Default 255.
         beta2 (float): F-score beta squared. Default 0.3.
         progress (bool): Show a progress bar (stderr). Default True.
@@ -287,26 +365,19 @@ def evaluate_predictions(data_root: str,
     Returns:
         dict: ``robust_metrics.json`` of ``tools/test.py`` (``no_gate`` report keyed by condition,
         ``metrics``: the flat ``positive/mIoU``, ``silence/FPR``, ``G-FPR`` ... dict, ``gate_thr``
-        None) plus ``predictions`` (per condition: folder, frames, missing) and ``notes``.
+        None) plus ``predictions`` (per condition: folder, frames, missing), ``threshold``,
+        ``layout`` and ``notes``.
 
     Raises:
         MissingPredictionsError: PNGs are missing (without ``allow_missing``).
         ValueError: a PNG has another size than its frame, is not greyscale, or is not 8/16-bit
             (the message names the file); unknown condition names.
     """
-    unknown = [c for c in predictions if c not in CONDITIONS]
-    if unknown or not predictions:
-        raise ValueError(f'expected prediction folders named by conditions {CONDITIONS}, found '
-                         f'{list(predictions)}')
+    _check_conditions(predictions)
     if threshold is not None and not 0 <= threshold < 1:
         raise ValueError(f'expected threshold in [0, 1) or None, found {threshold}')
     if batch_size < 1:
         raise ValueError(f'expected batch_size >= 1, found {batch_size}')
-    for condition, folder in predictions.items():
-        if not osp.isdir(folder):
-            raise FileNotFoundError(f'prediction folder of {condition!r} not found: {folder}')
-    layout = layout or PredictionLayout(subset)
-    frames = list_frames(data_root, subset, split)
     # the positive condition first: its masks give every frame's size to the negatives
     folders = OrderedDict(sorted(predictions.items(), key=lambda kv: CONDITIONS.index(kv[0])))
     missing = find_missing(folders, frames, layout)
@@ -321,7 +392,7 @@ def evaluate_predictions(data_root: str,
         max_code_seen = 0
         paths = iter_frame_paths(folder, frames, layout)
         for f, path in _progress(zip(frames, paths), len(frames), condition, progress):
-            gt = read_binary_mask(f.gt_path) if condition == POSITIVE_CONDITION else None
+            gt = read_gt_mask(f.gt_path) if condition == POSITIVE_CONDITION else None
             if gt is not None:
                 shapes[f.gt_path] = gt.shape
             elif f.gt_path not in shapes:
@@ -341,8 +412,6 @@ def evaluate_predictions(data_root: str,
         info[condition] = dict(folder=folder, frames=scorer.frames, missing=scorer.missing)
     result = metric.compute_report(metric.results)
     result.update(
-        subset=subset,
-        split=split,
         threshold=threshold,
         layout=dict(split_folder=layout.split_folder, first_index=layout.first_index),
         predictions=info,
@@ -363,7 +432,10 @@ def _missing_line(result: dict) -> Optional[str]:
 
 def format_result(result: dict, markdown: bool = False) -> str:
     """The table of :func:`evaluate_predictions` (text or Markdown) with its notes."""
-    title = f'AVSBench-Robust {result["subset"].upper()} {result["split"]}, prediction folders'
+    where = ' '.join(
+        str(result[k]).upper() if k == 'subset' else str(result[k]) for k in ('subset', 'split')
+        if result.get(k))
+    title = f'AVSBench-Robust {where}, prediction folders'.replace('  ', ' ')
     if markdown:
         lines = [f'# {title}', '', format_markdown(result['no_gate'])]
     else:

@@ -69,7 +69,10 @@ def read_binary_mask(path: str, threshold: Optional[int] = None) -> np.ndarray:
         arr = colour[..., 0]
     if threshold is not None:
         return (arr >= threshold).astype(np.uint8)
-    values = np.unique(arr)
+    if arr.dtype == np.uint8:  # the values present, by counting (several times np.unique's speed)
+        values = np.flatnonzero(np.bincount(arr.ravel(), minlength=256))
+    else:
+        values = np.unique(arr)
     bad = values[(values != 0) & (values != 255)]
     if bad.size:
         shown = ', '.join(str(int(v)) for v in bad[:8]) + (' ...' if bad.size > 8 else '')
