@@ -27,8 +27,9 @@ Frames are processed ``chunk_size`` at a time, so memory is ``O(chunk_size * H *
 ``N``. Maps stored as integers (8/16-bit PNGs, ``p = v / max``) skip the binning of every pixel:
 each code is binned once (:func:`code_bins`), the pixels are counted per code and the counts go
 through the same cumulative sums (:func:`quantized_statistics`, :func:`histogram_statistics`);
-:func:`encode_probabilities` writes float maps as codes that keep every statistic. Everything runs on the device of the logits. ``benchmarks/bench_metrics.py`` times it
-against the per-frame, per-threshold loop of AVSBench.
+:func:`encode_probabilities` writes float maps as codes that keep every statistic. Everything
+runs on the device of the logits. ``benchmarks/bench_metrics.py`` times it against the per-frame,
+per-threshold loop of AVSBench.
 """
 import functools
 from typing import Dict, Optional
