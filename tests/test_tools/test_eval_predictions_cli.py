@@ -65,3 +65,13 @@ def test_test_py_predictions_score_to_test_py_table(tiny_synth_root, tmp_path):
                 assert mask['no_gate']['conditions'][condition][key] == \
                     reference['conditions'][condition][key], (condition, key)
     assert mask['no_gate']['global']['G-FPR'] == reference['global']['G-FPR']
+    # a missing PNG: exit status 1, the file named
+    gone = next((tmp_path / 'prob' / 'silence').rglob('*_3.png'))
+    gone.unlink()
+    args = [
+        REPO / 'tools/analysis_tools/eval_predictions.py', tiny_synth_root, '--pred',
+        f'silence={tmp_path / "prob" / "silence"}', '--no-progress'
+    ]
+    failed = run_tool(args)
+    assert failed.returncode == 1 and str(gone) in failed.stderr
+    assert 'silence: 1 of 10 missing' in failed.stderr
