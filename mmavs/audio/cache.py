@@ -6,8 +6,8 @@ tensor ``[5, 1, 96, 64]`` that torchvggish's ``waveform_to_examples`` returned (
 ``requires_grad=True``; AVSBench's loader calls ``.detach()``). mmavs writes the same format (a
 pickle, protocol 4, that loads as a contiguous float32 CPU tensor ``[N, 1, 96, 64]``), so caches
 are interchangeable both ways; its bytes depend only on the values
-(:func:`mmavs.audio.writing.tensor_pickle_bytes`). Files written by ``torch.save`` (zip archives)
-are read too.
+(:func:`mmavs.audio.writing.tensor_pickle_bytes`, for a given torch version). Files written by
+``torch.save`` (zip archives) are read too.
 
 Writes are atomic (:func:`mmavs.audio.writing.atomic_write_bytes`): the pickle goes to a
 temporary file in the target folder, is flushed to disk, then renamed over the target with
@@ -17,7 +17,6 @@ truncated one.
 Pickles can run code when loaded: load only caches you trust (your own, or AVSBench's release).
 """
 import pickle
-import zipfile
 from os import PathLike
 from pathlib import Path
 from typing import Optional, Union
@@ -53,6 +52,12 @@ def _to_examples(obj, path: Path) -> torch.Tensor:
     return examples
 
 
+def _is_zip_archive(path: Path) -> bool:
+    """Whether ``path`` starts as a zip archive (``torch.save``'s format) rather than a pickle."""
+    with open(path, 'rb') as file:
+        return file.read(4) == b'PK\x03\x04'
+
+
 def load_log_mel_cache(path: Union[str, PathLike],
                        num_examples: Optional[int] = None) -> torch.Tensor:
     """Read a log-mel cache written by AVSBench or by :func:`save_log_mel_cache`.
@@ -75,7 +80,7 @@ def load_log_mel_cache(path: Union[str, PathLike],
     if not path.is_file():
         raise FileNotFoundError(f'log-mel cache not found: {path}')
     try:
-        if zipfile.is_zipfile(path):
+        if _is_zip_archive(path):  # torch.save; a pickle may embed an archive at its end
             obj = torch.load(path, map_location='cpu', weights_only=True)
         else:
             with open(path, 'rb') as file:

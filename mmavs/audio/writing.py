@@ -11,20 +11,23 @@ formats are written here without anything that varies between runs:
   without loss, and any other one moves by at most half a step (``2 ** -16``, -96 dB FS).
 * **log-mel pickle**: AVSBench reads its ``.pkl`` with :func:`pickle.load` and calls
   ``.detach()``, so the file must unpickle into a torch tensor. ``pickle.dump`` of a tensor is not
-  reproducible (torch names the storage after its memory address), so the tensor is written as
-  the call chain ``torch.from_numpy(numpy.array(numpy.reshape(numpy.frombuffer(<bytes>, '<f4'),
-  <shape>)))``, every function looked up by module and name at load time (public names that
-  numpy and torch have always had). Loading gives a writable, contiguous float32 CPU tensor
-  without a warning, in any torch and numpy version.
+  reproducible: torch records the storage in its legacy format, keyed by its memory address. Here
+  the tensor is pickled as torch pickles it (``torch._utils._rebuild_tensor_v2`` of a storage
+  rebuilt by ``torch.storage._load_from_bytes``), with the storage in ``torch.save``'s archive
+  format, whose bytes depend only on the values (for a given torch version). Every torch >= 1.6
+  loads it with plain :func:`pickle.load`, and it references only what a weights-only loader of
+  tensors allows.
 
 Files are written atomically (temporary file in the target folder, flushed, renamed over the
 target), so an interrupted writer never leaves a truncated file under the target name.
 """
-import importlib
+import io
 import os
 import pickle
 import struct
 import tempfile
+import warnings
+from collections import OrderedDict
 from os import PathLike
 from pathlib import Path
 from typing import Union
@@ -71,38 +74,30 @@ def pcm16_wav_bytes(waveform: np.ndarray, sample_rate: int = SAMPLE_RATE) -> byt
     return header + samples
 
 
-class _ModuleRef:
-    """Pickles as ``importlib.import_module(name)``."""
+class _Storage:
+    """Pickles as ``torch.storage._load_from_bytes(<torch.save archive of the storage>)``."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __reduce__(self):
-        return importlib.import_module, (self.name, )
-
-
-class _NamedCallable:
-    """A function that pickles as ``getattr(import_module(module), name)``, looked up by its
-    public name at load time (pickle would otherwise record e.g. torch's internal qualname)."""
-
-    def __init__(self, module: str, name: str) -> None:
-        self.module, self.name = module, name
-
-    def __call__(self, *args):
-        return getattr(importlib.import_module(self.module), self.name)(*args)
+    def __init__(self, tensor: torch.Tensor) -> None:
+        buffer = io.BytesIO()
+        with warnings.catch_warnings():  # TypedStorage: what every torch version can rebuild
+            warnings.simplefilter('ignore', UserWarning)
+            torch.save(tensor.storage(), buffer)
+        self.data = buffer.getvalue()
 
     def __reduce__(self):
-        return getattr, (_ModuleRef(self.module), self.name)
+        return torch.storage._load_from_bytes, (self.data, )
 
 
-class _Call:
-    """Pickles as ``function(*args)`` (one step of the call chain)."""
+class _Tensor:
+    """Pickles as ``torch._utils._rebuild_tensor_v2`` of a :class:`_Storage`, as torch's own."""
 
-    def __init__(self, function: _NamedCallable, *args) -> None:
-        self.function, self.args = function, args
+    def __init__(self, tensor: torch.Tensor) -> None:
+        self.tensor = tensor
 
     def __reduce__(self):
-        return self.function, self.args
+        t = self.tensor
+        return torch._utils._rebuild_tensor_v2, (_Storage(t), 0, tuple(t.shape), tuple(t.stride()),
+                                                 False, OrderedDict())
 
 
 def tensor_pickle_bytes(tensor: Union[torch.Tensor, np.ndarray]) -> bytes:
@@ -110,18 +105,10 @@ def tensor_pickle_bytes(tensor: Union[torch.Tensor, np.ndarray]) -> bytes:
 
     Same values and shape -> the same bytes (see the module docstring for the format).
     """
-    if isinstance(tensor, torch.Tensor):
-        tensor = tensor.detach().cpu().numpy()
-    array = np.ascontiguousarray(tensor, dtype='<f4')
-    chain = _Call(
-        _NamedCallable('torch', 'from_numpy'),
-        _Call(
-            _NamedCallable('numpy', 'array'),
-            _Call(
-                _NamedCallable('numpy', 'reshape'),
-                _Call(_NamedCallable('numpy', 'frombuffer'), array.tobytes(), '<f4'),
-                tuple(int(s) for s in array.shape))))
-    return pickle.dumps(chain, protocol=PICKLE_PROTOCOL)
+    if isinstance(tensor, np.ndarray):
+        tensor = torch.from_numpy(np.ascontiguousarray(tensor))
+    tensor = tensor.detach().to(device='cpu', dtype=torch.float32).contiguous().clone()
+    return pickle.dumps(_Tensor(tensor), protocol=PICKLE_PROTOCOL)
 
 
 def atomic_write_bytes(path: Union[str, PathLike], data: bytes, fsync: bool = True) -> Path:
