@@ -29,6 +29,7 @@ from mmengine.structures import BaseDataElement
 from mmseg.registry import METRICS
 
 from ...utils.formatting import json_safe
+from ...utils.gate import check_gate_thr
 from ..functional import STAT_KEYS, frame_statistics, gate_statistics
 from ..report import build_report, flatten_report, format_markdown, format_table
 
@@ -121,9 +122,7 @@ class RobustAVSMetric(BaseMetric):
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
-        if gate_thr is not None and not 0 <= gate_thr <= 1:
-            raise ValueError(f'expected gate_thr in [0, 1] or None, found {gate_thr}')
-        self.gate_thr = gate_thr
+        self.gate_thr = check_gate_thr(gate_thr, 'RobustAVSMetric.gate_thr')
         self.beta2 = beta2
         self.num_thresholds = num_thresholds
         self.positive_condition = positive_condition
