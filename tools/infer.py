@@ -25,6 +25,7 @@ import csv
 import os
 import os.path as osp
 import sys
+import warnings
 from typing import List, Optional, Tuple
 
 import numpy as np
@@ -32,7 +33,9 @@ import numpy as np
 import mmavs  # noqa: F401  (environment fixes + registration; before mmengine builds anything)
 from mmavs.apis import inference_model, init_model
 from mmavs.audio import AudioLoadError, is_silent, load_audio
-from mmavs.utils.checkpoint import add_unsafe_load_argument, apply_unsafe_load_argument
+from mmavs.utils.checkpoint import (CheckpointLoadError, add_unsafe_load_argument,
+                                    apply_unsafe_load_argument)
+from mmavs.utils.constants import EXAMPLE_SECONDS
 from mmavs.utils.image import read_frame
 from mmavs.utils.video import (list_frame_files, probe_audio_track, pyav_available,
                                read_video_audio, read_video_frames)
@@ -105,8 +108,8 @@ def load_frames(args) -> Tuple[List[np.ndarray], List[float], List[str]]:
 
 def load_sound(args) -> Tuple[Optional[np.ndarray], Optional[int], str]:
     """``(waveform or None for silence, sample rate, description)``."""
-    if args.audio:
-        wave, sr = load_audio(args.audio)
+    if args.audio:  # a user's file: a header/length mismatch is a warning, not an error
+        wave, sr = load_audio(args.audio, on_mismatch='warn')
         if is_silent(wave):
             print(f'note: {args.audio} is silent: the frames are processed with silence')
         return wave, sr, args.audio
@@ -133,6 +136,26 @@ def load_sound(args) -> Tuple[Optional[np.ndarray], Optional[int], str]:
         f'{args.video} {what}, but PyAV (the `av` package) is not installed to decode it: '
         f'pass the audio as a file with --audio (e.g. `ffmpeg -i {args.video} -ac 1 -ar 16000 '
         'audio.wav`), or --no-audio to process the frames with silence')
+
+
+def frame_paths(args, names: List[str]) -> List[str]:
+    """How each frame is named in errors: its file, or its time in the video."""
+    if args.frames:
+        return [p for p in list_frame_files(args.frames)][:len(names)]
+    return [f'{args.video} ({name})' for name in names]
+
+
+def warn_audio_coverage(wave: Optional[np.ndarray], sr: Optional[int], times: List[float],
+                        desc: str) -> None:
+    """Warn when the audio ends before the second of the last frame (the rest is padded)."""
+    if wave is None or not times:
+        return
+    needed = int(max(times)) + EXAMPLE_SECONDS
+    duration = len(wave) / sr
+    if duration + 1e-6 < needed:
+        warnings.warn(f'{desc} lasts {duration:.3f} s, but the frames reach {max(times):.2f} s '
+                      f'(their audio needs {needed:.2f} s): the missing audio is padded with '
+                      'silence')
 
 
 def write_outputs(args, frames, names, results) -> List[np.ndarray]:
@@ -224,9 +247,16 @@ def main(argv=None) -> List[dict]:
         frames, times, names = load_frames(args)
         wave, sr, audio_desc = load_sound(args)
         model = init_model(args.config, args.checkpoint, args.device, args.gate_thr)
+        warn_audio_coverage(wave, sr, times, audio_desc)
         results = inference_model(
-            model, frames, wave, sample_rate=sr, frame_times=times, batch_size=args.batch_size)
-    except (FileNotFoundError, ValueError, AudioLoadError) as exc:
+            model,
+            frames,
+            wave,
+            sample_rate=sr,
+            frame_times=times,
+            batch_size=args.batch_size,
+            frame_names=frame_paths(args, names))
+    except (FileNotFoundError, ValueError, AudioLoadError, CheckpointLoadError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         raise SystemExit(2) from exc
     os.makedirs(args.out_dir, exist_ok=True)

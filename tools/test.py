@@ -11,8 +11,10 @@ Examples::
 
 The robust metric writes its table (``robust_metrics.json`` / ``.md``) into the work dir. Without
 ``--gate-thr``, a threshold stored in the checkpoint's meta by
-``tools/analysis_tools/calibrate_gate.py`` is used. ``--out`` saves the predictions in the
-layout of ``tools/analysis_tools/eval_predictions.py`` (``docs/benchmark.md``).
+``tools/analysis_tools/calibrate_gate.py`` is used. A run stopped by an error (a bad file) still
+writes the tables of every condition it finished (``robust_metrics_partial.json`` / ``.md``).
+``--out`` saves the predictions in the layout of ``tools/analysis_tools/eval_predictions.py``
+(``docs/benchmark.md``).
 """
 import argparse
 import os
@@ -23,8 +25,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmavs  # noqa: F401  (environment fixes + registration; before mmengine builds anything)
-from mmavs.utils.checkpoint import (add_unsafe_load_argument, apply_unsafe_load_argument,
-                                    read_checkpoint_meta)
+from mmavs.utils.checkpoint import (CheckpointLoadError, add_unsafe_load_argument,
+                                    apply_unsafe_load_argument, read_checkpoint_meta)
 from mmavs.utils.gate import resolve_gate_thr
 
 
@@ -133,15 +135,40 @@ def build_config(args) -> Config:
     return cfg
 
 
+def write_finished_conditions(runner, error: BaseException) -> None:
+    """After a failed test run, write the tables of every audio condition it finished."""
+    from mmavs.evaluation import RobustAVSMetric
+    dataset = runner.test_dataloader.dataset
+    conditions, per_condition = getattr(dataset, 'conditions',
+                                        None), getattr(dataset, 'num_samples', None)
+    if not conditions or not per_condition:
+        return
+    for metric in runner.test_evaluator.metrics:
+        if isinstance(metric, RobustAVSMetric):
+            metric.evaluate_finished({c: per_condition
+                                      for c in conditions}, f'{type(error).__name__}: {error}')
+
+
 def main(argv=None):
     args = parse_args(argv)
     apply_unsafe_load_argument(args)
-    cfg = build_config(args)
+    try:
+        cfg = build_config(args)
+    except (CheckpointLoadError, FileNotFoundError) as exc:  # the message names the file
+        raise SystemExit(f'error: {exc}') from None
     if 'runner_type' in cfg:
         runner = RUNNERS.build(cfg)
     else:
         runner = Runner.from_cfg(cfg)
-    metrics = runner.test()
+    try:
+        metrics = runner.test()
+    except CheckpointLoadError as exc:
+        raise SystemExit(f'error: {exc}') from None
+    except Exception as exc:
+        import torch.distributed as dist
+        if not (dist.is_available() and dist.is_initialized()):
+            write_finished_conditions(runner, exc)
+        raise
     import torch.distributed as dist
     if dist.is_available() and dist.is_initialized():
         dist.barrier()

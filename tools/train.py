@@ -21,7 +21,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner, find_latest_checkpoint
 
 import mmavs  # noqa: F401  (environment fixes + registration; before mmengine builds anything)
-from mmavs.utils.checkpoint import add_unsafe_load_argument, apply_unsafe_load_argument
+from mmavs.utils.checkpoint import (CheckpointLoadError, add_unsafe_load_argument,
+                                    apply_unsafe_load_argument)
 
 
 def parse_args(argv=None):
@@ -108,7 +109,11 @@ def run(cfg: Config) -> None:
 def main(argv=None):
     args = parse_args(argv)
     apply_unsafe_load_argument(args)
-    run(build_config(args))
+    cfg = build_config(args)
+    try:
+        run(cfg)
+    except CheckpointLoadError as exc:  # --resume / load_from: truncated, corrupt or refused
+        raise SystemExit(f'error: {exc}') from None
 
 
 def _shutdown_distributed() -> None:

@@ -17,6 +17,9 @@ vis_backends = [dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')
 visualizer = dict(type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
 log_processor = dict(by_epoch=True, window_size=10)
 log_level = 'INFO'
+# Content check of the train/val data before training (DataCheckHook): 'fast' (headers and
+# sizes), 'full' (decode every file) or 'off'; tools/misc/check_dataset.py runs 'full' on demand.
+data_check = 'fast'
 load_from = None
 resume = False
 randomness = dict(seed=0, deterministic=False)

@@ -13,8 +13,9 @@
 The frames go through the config's own test pipeline with ``LoadImageFromNDArray`` in place of
 the file loader (as ``mmseg.apis.inference_model`` does); the transforms that read annotations
 or audio files are dropped and each frame's log-mel example (and, for a clip-level model, its
-clip) is put into the sample directly (:mod:`mmavs.audio.frame_examples`). Predictions come back
-at each frame's original size. The gate threshold follows :func:`mmavs.utils.gate.resolve_gate_thr`.
+clip) is put into the sample directly (:mod:`mmavs.audio.frame_examples`). A frame whose resized
+side is below the model's minimum (:func:`min_input_size`) is padded. Predictions come back at each
+frame's original size. The gate threshold follows :func:`mmavs.utils.gate.resolve_gate_thr`.
 """
 import copy
 import os.path as osp
@@ -32,6 +33,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from ..audio.frame_examples import AudioLike, clip_windows, featurise_for_frames
+from ..utils.checkpoint import CheckpointLoadError
 from ..utils.constants import FRAMES_PER_CLIP
 from ..utils.gate import resolve_gate_thr
 from ..utils.image import read_frame
@@ -77,6 +79,8 @@ def init_model(config: ConfigLike,
 
     Raises:
         FileNotFoundError: Config or checkpoint missing.
+        CheckpointLoadError: The checkpoint is truncated, corrupt or holds objects outside the
+            weights-only allow-list (see :mod:`mmavs.utils.checkpoint`).
         ValueError: The checkpoint does not match the model, or a threshold is set for a model
             without a similarity head; the message names the file.
     """
@@ -95,6 +99,8 @@ def init_model(config: ConfigLike,
             raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
         try:
             ckpt = load_checkpoint(model, str(checkpoint), map_location='cpu', strict=True)
+        except CheckpointLoadError:
+            raise  # refused, truncated or corrupt: its message names the file and the opt-in
         except RuntimeError as exc:
             raise ValueError(f'checkpoint {checkpoint} does not match the model of the config: '
                              f'{exc}') from exc
@@ -160,12 +166,45 @@ def _as_frame(frame: FrameLike) -> np.ndarray:
     return img
 
 
+#: Smallest side (px) a stride-32 backbone accepts when the config does not say
+#: (``data_preprocessor.size_divisor``): its last stage needs one token, and the spatial-reduction
+#: attention of MiT / PVT-v2 (``sr_ratio`` 8 at stride 4) eight.
+DEFAULT_MIN_SIZE = 32
+
+
+def min_input_size(model: torch.nn.Module) -> int:
+    """The smallest image side the model accepts: ``size_divisor`` of its data preprocessor
+    (the granularity the config declares), else :data:`DEFAULT_MIN_SIZE`."""
+    divisor = getattr(getattr(model, 'data_preprocessor', None), 'size_divisor', None)
+    return int(divisor) if divisor else DEFAULT_MIN_SIZE
+
+
+def pad_to_min_size(packed: dict, min_size: int) -> dict:
+    """Pad a packed frame whose resized side is below ``min_size`` (bottom / right, zeros).
+
+    A frame of an extreme aspect ratio (200 x 30) keeps a side of a few pixels after the test
+    pipeline's ``Resize(keep_ratio=True)``, too small for the backbone. The padding is recorded
+    as ``padding_size`` (``[left, right, top, bottom]``), which MMSeg's ``postprocess_result``
+    crops away before resizing the prediction to the frame's original size.
+    """
+    img = packed['inputs']['img']  # [3, h, w]
+    h, w = img.shape[-2:]
+    pad_h, pad_w = max(0, min_size - h), max(0, min_size - w)
+    if pad_h or pad_w:
+        packed['inputs']['img'] = torch.nn.functional.pad(img, (0, pad_w, 0, pad_h), value=0)
+        # logits come back at pad_shape, then the padding is cropped
+        packed['data_samples'].set_metainfo(
+            dict(padding_size=[0, pad_w, 0, pad_h], pad_shape=(h + pad_h, w + pad_w)))
+    return packed
+
+
 def inference_model(model: torch.nn.Module,
                     frames: Sequence[FrameLike],
                     audio: AudioLike = None,
                     sample_rate: Optional[int] = None,
                     frame_times: Optional[Sequence[float]] = None,
-                    batch_size: int = 8) -> List[SegDataSample]:
+                    batch_size: int = 8,
+                    frame_names: Optional[Sequence[str]] = None) -> List[SegDataSample]:
     """Segment the sounding objects of frames given their audio.
 
     Args:
@@ -178,6 +217,8 @@ def inference_model(model: torch.nn.Module,
             ...`` (one frame per second).
         batch_size (int): Frames per forward pass (consecutive frames of one size are
             batched). Defaults to 8.
+        frame_names (sequence of str, optional): Names of the frames in error messages
+            (default: the path of a frame given as a path, else ``frame <i>``).
 
     Returns:
         list[SegDataSample]: One per frame (on the CPU), with ``seg_logits``, ``pred_sem_seg``
@@ -192,6 +233,10 @@ def inference_model(model: torch.nn.Module,
     if len(times) != len(frames):
         raise ValueError(f'expected one time per frame, found {len(times)} times for '
                          f'{len(frames)} frames')
+    if frame_names is None:
+        frame_names = [
+            str(f) if isinstance(f, (str, Path)) else f'frame {i}' for i, f in enumerate(frames)
+        ]
     cfg = getattr(model, 'cfg', None)
     if cfg is None:
         raise ValueError('the model has no .cfg; build it with mmavs.apis.init_model')
@@ -203,6 +248,7 @@ def inference_model(model: torch.nn.Module,
     examples = featurised[torch.from_numpy(indices)].float()
     clips = clip_windows(featurised, indices, clip_len) if clip_len else None
     results: List[SegDataSample] = []
+    min_size = min_input_size(model)
     model.eval()
 
     def run(batch: List[dict], first: int) -> None:
@@ -224,7 +270,16 @@ def inference_model(model: torch.nn.Module,
             is_sounding=1)
         if clips is not None:
             sample['audio_clip'] = clips[i].clone()
-        packed = pipeline(sample)
+        try:
+            packed = pipeline(sample)
+        except Exception as exc:  # noqa: BLE001 - transforms raise many types on such frames
+            name = frame_names[i] if frame_names else f'frame {i}'
+            h, w = sample['img'].shape[:2]
+            raise ValueError(f'cannot prepare {name} ({w} x {h} px) for the model: '
+                             f'{type(exc).__name__}: {exc}. Frames must keep at least 1 px per '
+                             f'side after the test resize; sides below {min_size} px are '
+                             'padded') from exc
+        packed = pad_to_min_size(packed, min_size)
         if batch and (len(batch) == batch_size
                       or packed['inputs']['img'].shape != batch[0]['inputs']['img'].shape):
             run(batch, first)

@@ -14,7 +14,9 @@ temporary file in the target folder, is flushed to disk, then renamed over the t
 :func:`os.replace`; an interrupted writer leaves either the old file or the new one, never a
 truncated one.
 
-Pickles can run code when loaded: load only caches you trust (your own, or AVSBench's release).
+Pickles can run code when loaded, so caches are read by a restricted unpickler that rebuilds
+tensors and numpy arrays only (:func:`mmavs.utils.checkpoint.load_pickle_file`; the opt-in
+``MMAVS_UNSAFE_LOAD=1`` lifts it for a trusted file).
 """
 import pickle
 from os import PathLike
@@ -24,6 +26,7 @@ from typing import Optional, Union
 import numpy as np
 import torch
 
+from ..utils.checkpoint import CheckpointLoadError, load_checkpoint_file, load_pickle_file
 from .log_mel import EXAMPLE_FRAMES, NUM_MEL_BINS, fit_num_examples
 from .writing import PICKLE_PROTOCOL, atomic_write_bytes, tensor_pickle_bytes
 
@@ -79,14 +82,13 @@ def load_log_mel_cache(path: Union[str, PathLike],
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f'log-mel cache not found: {path}')
-    try:
+    try:  # weights-only: tensors and arrays are rebuilt, nothing else (mmavs.utils.checkpoint)
         if _is_zip_archive(path):  # torch.save; a pickle may embed an archive at its end
-            obj = torch.load(path, map_location='cpu', weights_only=True)
+            obj = load_checkpoint_file(str(path))
         else:
-            with open(path, 'rb') as file:
-                obj = pickle.load(file)
-    except Exception as err:  # noqa: BLE001 - unpickling raises many unrelated types
-        raise ValueError(f'cannot read log-mel cache {path}: {type(err).__name__}: {err}') from err
+            obj = load_pickle_file(str(path))
+    except CheckpointLoadError as err:
+        raise ValueError(f'cannot read log-mel cache {path}: {err}') from err
     examples = _to_examples(obj, path)
     if num_examples is not None:
         examples = fit_num_examples(examples, num_examples)

@@ -11,10 +11,18 @@ steep linear-phase low-pass, ~175 dB stop-band rejection, pass-band up to ~95% o
 Nyquist). The VGGish reference uses ``resampy``; the two resamplers differ by a few 1e-4 near the
 band edge, so non-16 kHz input matches the reference closely but not bit for bit. 16 kHz input is
 never resampled.
+
+Length checks. A WAV file whose data chunk was cut (a partial download or copy) still decodes:
+libsndfile returns the frames that are there. :func:`wav_header_frames` reads the number of frames
+the header promises and the number the file holds, and :func:`load_audio` (``expected_seconds``)
+compares the frames read with both the header and a clip length: a difference is an
+:class:`AudioLengthError` naming the file and the numbers (``on_mismatch='raise'``, the datasets)
+or a warning (``'warn'``, inference on a user's own file).
 """
+import warnings
 from os import PathLike
 from pathlib import Path
-from typing import Optional, Tuple, Union
+from typing import NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 import soundfile as sf
@@ -22,6 +30,8 @@ import soxr
 
 #: Quality setting passed to :func:`soxr.resample` everywhere in mmavs.
 SOXR_QUALITY = 'VHQ'
+#: Largest difference (s) between a clip's audio duration and the dataset's clip length.
+DURATION_TOLERANCE = 0.25
 
 
 class AudioLoadError(ValueError):
@@ -29,6 +39,83 @@ class AudioLoadError(ValueError):
 
     The message always names the file.
     """
+
+
+class AudioLengthError(AudioLoadError):
+    """A file's readable frames differ from its header, or its duration from the clip length."""
+
+
+class WavFrames(NamedTuple):
+    """Frame counts of a WAV file: what the header promises and what the file holds."""
+    header: Optional[int]  #: ``data`` chunk size / block size; None when not recorded
+    available: int  #: whole frames between the ``data`` chunk start and the end of the file
+    sample_rate: int
+
+
+def wav_header_frames(path: Union[str, PathLike]) -> Optional[WavFrames]:
+    """Read the RIFF/WAVE header of ``path`` (no samples are decoded).
+
+    Returns:
+        WavFrames | None: None when the file is not a RIFF/WAVE file (FLAC, OGG, ...) or its
+        header has no ``fmt `` chunk before ``data``. ``header`` is None for streamed files that
+        leave the data size unset (0 or 0xFFFFFFFF).
+    """
+    path = Path(path)
+    size = path.stat().st_size
+    with open(path, 'rb') as f:
+        riff = f.read(12)
+        if len(riff) < 12 or riff[:4] != b'RIFF' or riff[8:12] != b'WAVE':
+            return None
+        block_align = sample_rate = None
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return None
+            chunk_id, chunk_size = chunk[:4], int.from_bytes(chunk[4:], 'little')
+            if chunk_id == b'fmt ':
+                fmt = f.read(chunk_size)
+                if len(fmt) < 14:
+                    return None
+                sample_rate = int.from_bytes(fmt[4:8], 'little')
+                block_align = int.from_bytes(fmt[12:14], 'little')
+                f.seek(chunk_size & 1, 1)
+            elif chunk_id == b'data':
+                if not block_align:
+                    return None
+                available = max(0, size - f.tell()) // block_align
+                header = None if chunk_size in (0, 0xFFFFFFFF) else chunk_size // block_align
+                return WavFrames(header, available, sample_rate)
+            else:
+                f.seek(chunk_size + (chunk_size & 1), 1)
+
+
+def check_audio_length(path: Union[str, PathLike],
+                       num_frames: int,
+                       sample_rate: int,
+                       expected_seconds: Optional[float] = None,
+                       tolerance: float = DURATION_TOLERANCE) -> Optional[str]:
+    """What is wrong with the length of an audio file, or None.
+
+    Args:
+        path: The file (its WAV header is read when it has one).
+        num_frames (int): Frames decoded from it.
+        sample_rate (int): Its sample rate (Hz).
+        expected_seconds (float, optional): The clip length it must have (within ``tolerance``).
+        tolerance (float): Allowed ``|duration - expected_seconds|`` in s.
+
+    Returns:
+        str | None: A message naming the file and both numbers.
+    """
+    wav = wav_header_frames(path)
+    if wav is not None and wav.header is not None and wav.header != num_frames:
+        return (f'{path}: {num_frames} frames readable ({num_frames / sample_rate:.3f} s), its '
+                f'header declares {wav.header} ({wav.header / sample_rate:.3f} s): the file is '
+                'truncated or its header is wrong')
+    duration = num_frames / sample_rate
+    if expected_seconds is not None and abs(duration - expected_seconds) > tolerance:
+        return (f'{path}: audio lasts {duration:.3f} s ({num_frames} frames at {sample_rate} '
+                f'Hz), expected a clip of {expected_seconds:g} s (+- {tolerance:g} s)')
+    return None
 
 
 def resample_waveform(waveform: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
@@ -68,7 +155,10 @@ def _read_samples(path: Path) -> Tuple[np.ndarray, int]:
 
 
 def load_audio(path: Union[str, PathLike],
-               target_sr: Optional[int] = 16000) -> Tuple[np.ndarray, int]:
+               target_sr: Optional[int] = 16000,
+               expected_seconds: Optional[float] = None,
+               tolerance: float = DURATION_TOLERANCE,
+               on_mismatch: str = 'raise') -> Tuple[np.ndarray, int]:
     """Load an audio file as a mono float32 waveform, resampled to ``target_sr``.
 
     Steps: read all channels as float32 (integer formats scaled to [-1, 1)), mean over channels,
@@ -80,6 +170,11 @@ def load_audio(path: Union[str, PathLike],
         path (str | PathLike): Audio file (anything libsndfile reads: wav, flac, ogg, ...).
         target_sr (int | None): Output rate in Hz; ``None`` keeps the file's own rate.
             Default 16000, the VGGish rate.
+        expected_seconds (float, optional): Clip length the file must have (see
+            :func:`check_audio_length`); the header check applies in any case.
+        tolerance (float): Allowed duration difference (s). Default
+            :data:`DURATION_TOLERANCE`.
+        on_mismatch (str): ``'raise'`` an :class:`AudioLengthError` (default) or ``'warn'``.
 
     Returns:
         tuple[np.ndarray, int]: the waveform, float32 ``[T]`` in [-1, 1], and its sample rate
@@ -88,11 +183,19 @@ def load_audio(path: Union[str, PathLike],
     Raises:
         AudioLoadError: the file is missing, not decodable, has no samples, or holds NaN/Inf
             samples. The message names the file.
+        AudioLengthError: (``on_mismatch='raise'``) the length check failed.
     """
+    if on_mismatch not in ('raise', 'warn'):
+        raise ValueError(f"on_mismatch must be 'raise' or 'warn', found {on_mismatch!r}")
     path = Path(path)
     samples, file_sr = _read_samples(path)
     if samples.shape[0] == 0:
         raise AudioLoadError(f'audio file has no samples (zero length): {path}')
+    problem = check_audio_length(path, samples.shape[0], file_sr, expected_seconds, tolerance)
+    if problem is not None:
+        if on_mismatch == 'raise':
+            raise AudioLengthError(problem)
+        warnings.warn(problem, stacklevel=2)
     if not np.isfinite(samples).all():
         bad = int((~np.isfinite(samples)).sum())
         raise AudioLoadError(f'audio file holds {bad} non-finite (NaN/Inf) samples: {path}')

@@ -7,9 +7,11 @@ yields one sample per video (``frame_idx`` 0); S4 val/test and every MS3 split y
 
 The dataset only builds ``data_list`` (MMSeg style); loading image, audio and mask is the pipeline's
 job (``LoadImageFromFile``, :class:`LoadAVSAudio`, :class:`LoadAVSMask`, ...). Before any training
-starts, ``load_data_list`` checks that every file the samples need exists and raises one
-:class:`FileNotFoundError` listing the missing paths with their CSV rows. The audio of a video needs
-the wav or, when ``use_log_mel_cache=True``, the cached log-mel ``.pkl``.
+starts, ``load_data_list`` checks that every CSV row has a known split (and, S4, a known category)
+and that every file the samples need exists, and raises one error listing every bad row or
+missing path with its CSV line. The content of the files is checked by
+:mod:`mmavs.datasets.data_check` (``tools/misc/check_dataset.py``, and before training). The
+audio of a video needs the wav or, when ``use_log_mel_cache=True``, the cached log-mel ``.pkl``.
 
 Data-info keys (``docs/design.md``): ``img_path``, ``seg_map_path``, ``audio_path``,
 ``log_mel_path``, ``frame_idx``, ``video_id``, ``category``, ``split``, ``is_sounding`` (1),
@@ -24,8 +26,8 @@ from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
 from ..utils.constants import FRAMES_PER_CLIP, MULTI_SOURCE_CATEGORY
-from .categories import get_coarse_group
-from .layout import MS3_CSV, S4_CSV, MS3Layout, S4Layout, check_split
+from .categories import CATEGORY_GROUPS, get_coarse_group
+from .layout import MS3_CSV, S4_CSV, SPLITS, MS3Layout, S4Layout, check_split
 
 #: How many missing paths an error message lists before it only gives the count.
 MAX_LISTED_MISSING = 20
@@ -129,12 +131,37 @@ class _AVSBenchDataset(BaseSegDataset):
             ValueError: No row of the CSV has this split, or a video id is repeated.
             FileNotFoundError: Files are missing (all of them listed, with their CSV rows).
         """
-        layout = self.LAYOUT(self.data_root)
-        rows = [
-            r for r in read_meta_csv(self.ann_file, self.REQUIRED_COLUMNS)
-            if r['split'] == self.split
+        missing = self.scan_videos()
+        if missing:
+            raise FileNotFoundError(self._missing_message(missing))
+        return [
+            self._sample_info(info, frame) for info in self.video_infos for frame in info['frames']
         ]
-        if not rows:
+
+    def scan_videos(self, allow_empty: bool = False) -> List[tuple]:
+        """Read the CSV, validate its rows and fill :attr:`video_infos` (this split's videos).
+
+        Args:
+            allow_empty (bool): A split without rows gives no videos instead of an error.
+
+        Returns:
+            list[tuple]: ``(row description, path)`` of every missing file (empty when all
+            exist).
+
+        Raises:
+            ValueError: A row has an unknown split or category (every such row is listed with
+                its line), no row has this split, or a video id is repeated.
+        """
+        layout = self.LAYOUT(self.data_root)
+        all_rows = read_meta_csv(self.ann_file, self.REQUIRED_COLUMNS)
+        bad = [(r['_line'], f"unknown split '{r['split']}' (expected one of {SPLITS})")
+               for r in all_rows if r['split'] not in SPLITS]
+        rows = [r for r in all_rows if r['split'] == self.split]
+        bad += self._check_rows(rows)
+        if bad:
+            listed = '\n'.join(f'  line {line}: {problem}' for line, problem in sorted(bad))
+            raise ValueError(f'{len(bad)} invalid row(s) in {self.ann_file}:\n{listed}')
+        if not rows and not allow_empty:
             raise ValueError(f"no row with split='{self.split}' in {self.ann_file}")
         videos = self._videos_from_rows(rows)
         seen = {}
@@ -147,17 +174,17 @@ class _AVSBenchDataset(BaseSegDataset):
 
         missing = []  # (row description, path)
         self.video_infos = []
-        data_list = []
         for video in videos:
             info, video_missing = self._video_info(layout, video)
+            info['line'] = video['line']
             where = f"line {video['line']} ({video['video_id']})"
             missing.extend((where, p) for p in video_missing)
             self.video_infos.append(info)
-            for frame in info['frames']:
-                data_list.append(self._sample_info(info, frame))
-        if missing:
-            raise FileNotFoundError(self._missing_message(missing))
-        return data_list
+        return missing
+
+    def _check_rows(self, rows: List[Dict[str, str]]) -> List[tuple]:
+        """``(line, problem)`` of rows of this split that cannot be used (none by default)."""
+        return []
 
     def _video_info(self, layout, video: dict):
         vid, cat, split = video['video_id'], video['category'], self.split
@@ -237,6 +264,12 @@ class AVSBenchS4Dataset(_AVSBenchDataset):
 
     def _videos_from_rows(self, rows):
         return [dict(video_id=r['name'], category=r['category'], line=r['_line']) for r in rows]
+
+    def _check_rows(self, rows):
+        """A category must be known: its coarse group decides the off-screen donors."""
+        return [(r['_line'], f"unknown category '{r['category']}' of video '{r['name']}' "
+                 f'(expected an AVSBench S4 or SynthAVS category, mmavs.datasets.categories)')
+                for r in rows if r['category'] not in CATEGORY_GROUPS]
 
     def _frames_of(self, video):
         return [0] if self.split == 'train' else list(range(FRAMES_PER_CLIP))

@@ -12,8 +12,13 @@ Guarantees:
 * **Resumable, never silently different.** ``synth_avs_manifest.json`` at the root records the
   generator version and arguments. Rerunning with the same arguments skips the videos whose files
   all exist; a root generated with other arguments (or an AVSBench-like tree that this generator
-  did not write) is refused unless ``overwrite=True``, which deletes only ``Single-source/``,
-  ``Multi-sources/`` and the manifest.
+  did not write) is refused unless ``overwrite=True``.
+* **Deletes only what it wrote.** The manifest is the generator's marker: ``overwrite=True``
+  replaces only a root that holds it, and only when every file under ``Single-source/`` and
+  ``Multi-sources/`` is one that generator run writes (frames, masks, wavs, CSVs) or that the mmavs
+  tools derive from them (log-mel caches of its videos, robust manifests). Those files are
+  deleted one by one (then the folders left empty); any other file refuses the overwrite, listed
+  by name. A tree without the marker (a real AVSBench copy) is never deleted.
 
 Log-mel caches (``audio_log_mel/*.pkl``) are not written here: the cache tool makes them from the
 wavs with the one featurisation of :mod:`mmavs.audio`.
@@ -23,7 +28,7 @@ import io
 import json
 import os
 import os.path as osp
-import shutil
+import re
 import zlib
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
@@ -233,14 +238,71 @@ def prepare_root(root: str, cfg: SynthAVSConfig, overwrite: bool = False) -> Non
                    'not a SynthAVS root (a real AVSBench copy?)')
     if problem is None:
         return
+    if not osp.isfile(manifest_path):
+        raise FileExistsError(f'refusing to write SynthAVS into {root}: {problem}. Nothing is '
+                              'deleted without the SynthAVS marker; choose another root, or move '
+                              'that tree away yourself.')
     if not overwrite:
         raise FileExistsError(f'refusing to write SynthAVS into {root}: {problem}. '
                               'Pass overwrite=True (--overwrite) to replace it.')
+    remove_generated_files(root, found)
+
+
+#: Files the mmavs tools derive from a SynthAVS tree (log-mel caches are matched per video).
+DERIVED_FILE_PATTERN = re.compile(r'robust_manifest_(s4|ms3)_seed\d+\.json$')
+
+
+def _written_files(root: str, cfg: SynthAVSConfig) -> set:
+    """Every file a run with ``cfg`` writes or the mmavs tools derive from it, as real paths."""
+    paths = {S4Layout(root).csv_path, MS3Layout(root).csv_path}
+    for task in plan_videos(cfg):
+        files = video_files(root, task)
+        lay = _layout(root, task.subset)
+        files.append(lay.log_mel(task.split, task.category, task.name))
+        paths.update(files)
+    return {osp.realpath(p) for p in paths}
+
+
+def remove_generated_files(root: str, manifest: dict) -> None:
+    """Delete the files of the SynthAVS run recorded in ``manifest`` (see the module docstring).
+
+    Raises:
+        FileExistsError: The manifest's arguments cannot be read, or the tree holds a file that
+            the generator did not write (nothing is deleted then); the message lists them.
+    """
+    try:
+        cfg = SynthAVSConfig(**(manifest.get('args') or {}))
+        plan_videos(cfg)
+    except (TypeError, ValueError) as err:
+        raise FileExistsError(f'refusing to overwrite {root}: the arguments in its '
+                              f'{MANIFEST_NAME} cannot be read ({err}), so which files the '
+                              'generator wrote is unknown; remove the tree yourself') from None
+    known = _written_files(root, cfg)
+    ours, foreign = [], []
+    for top in (S4_DIR, MS3_DIR):
+        for folder, _, names in os.walk(osp.join(root, top)):
+            for name in names:
+                path = osp.join(folder, name)
+                real = osp.realpath(path)
+                temp = re.sub(r'\.tmp\d+$', '', real)  # left by an interrupted atomic write
+                if osp.islink(path) or not (real in known or temp in known
+                                            or DERIVED_FILE_PATTERN.match(name)):
+                    foreign.append(path)
+                else:
+                    ours.append(path)
+    if foreign:
+        shown = '\n'.join(f'  {p}' for p in foreign[:20])
+        more = f'\n  ... and {len(foreign) - 20} more' if len(foreign) > 20 else ''
+        raise FileExistsError(
+            f'refusing to overwrite {root}: {len(foreign)} file(s) there were not written by the '
+            f'SynthAVS generator (nothing was deleted):\n{shown}{more}')
     for path in ours:
-        if osp.isdir(path):
-            shutil.rmtree(path)
-    if osp.exists(manifest_path):
-        os.remove(manifest_path)
+        os.remove(path)
+    for top in (S4_DIR, MS3_DIR):
+        for folder, _, _ in sorted(os.walk(osp.join(root, top)), key=lambda w: -len(w[0])):
+            if not os.listdir(folder):
+                os.rmdir(folder)
+    os.remove(osp.join(root, MANIFEST_NAME))
 
 
 def _run_task(job) -> None:

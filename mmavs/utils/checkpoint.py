@@ -12,10 +12,14 @@ Every local checkpoint read by mmavs, by MMEngine's Runner (``--resume``, ``load
 (registered as MMEngine's loader of local paths by :func:`register_safe_local_loader`): a file
 that needs any other type is refused with an error that names the file, the type and the opt-in.
 
+Plain pickles of tensors (AVSBench's log-mel ``.pkl`` caches) are read by
+:func:`load_pickle_file`, an unpickler that rebuilds tensors, numpy arrays and containers only.
+
 **Opt-in for a trusted legacy file**: ``MMAVS_UNSAFE_LOAD=1`` in the environment (the tools'
 ``--unsafe-load`` sets it for their own process) loads with ``weights_only=False``. Full
 unpickling runs whatever code the file contains: use it only for files you made or trust.
 """
+import io
 import os
 import os.path as osp
 import pickle
@@ -106,6 +110,65 @@ def load_checkpoint_file(path: str,
     except (EOFError, zipfile.BadZipFile, RuntimeError, OSError) as exc:
         raise CheckpointLoadError(f'cannot read the checkpoint {path} (truncated or not a '
                                   f'checkpoint?): {type(exc).__name__}: {exc}') from None
+
+
+def _load_storage_weights_only(data: bytes) -> Any:
+    """``torch.storage._load_from_bytes``, weights-only (torch's own unpickles fully)."""
+    return torch.load(io.BytesIO(data), map_location='cpu', weights_only=True)
+
+
+#: ``(module, name)`` a plain pickle of tensors or numpy arrays may reference.
+_PICKLE_ALLOWED = {
+    ('torch._utils', '_rebuild_tensor'),
+    ('torch._utils', '_rebuild_tensor_v2'),
+    ('collections', 'OrderedDict'),
+    ('numpy', 'ndarray'),
+    ('numpy', 'dtype'),
+    ('numpy.core.multiarray', '_reconstruct'),
+    ('numpy._core.multiarray', '_reconstruct'),
+    ('numpy.core.multiarray', 'scalar'),
+    ('numpy._core.multiarray', 'scalar'),
+    ('_codecs', 'encode'),
+}
+
+
+class _TensorUnpickler(pickle.Unpickler):
+    """An unpickler that rebuilds tensors, numpy arrays and containers and nothing else."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) == ('torch.storage', '_load_from_bytes'):
+            return _load_storage_weights_only
+        if (module, name) in _PICKLE_ALLOWED or (module == 'numpy.dtypes'
+                                                 and name.endswith('DType')):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f'weights_only: {module}.{name} is not a tensor or array type')
+
+
+def load_pickle_file(path: str, unsafe: Optional[bool] = None) -> Any:
+    """Read a plain :mod:`pickle` of tensors / numpy arrays (AVSBench's log-mel ``.pkl``) safely.
+
+    Like :func:`load_checkpoint_file` for pickles that are not ``torch.save`` archives: only
+    tensors, numpy arrays and containers are rebuilt unless the user opted in.
+
+    Raises:
+        CheckpointLoadError: The file holds anything else (the message names the file and the
+            opt-in) or is not a readable pickle.
+    """
+    unsafe = unsafe_load_enabled() if unsafe is None else unsafe
+    try:
+        with open(path, 'rb') as f:
+            return pickle.load(f) if unsafe else _TensorUnpickler(f).load()
+    except pickle.UnpicklingError as exc:
+        if unsafe or 'weights_only' not in str(exc):
+            raise CheckpointLoadError(f'cannot read the pickle {path}: {exc}') from None
+        raise CheckpointLoadError(
+            f'refused to load {path}: it holds objects outside tensors and arrays ({exc}). '
+            f'Loading them would run code from the file. If you made the file or trust its '
+            f'source, set {UNSAFE_LOAD_ENV}=1 (or pass --unsafe-load to the mmavs tools).'
+        ) from None
+    except (EOFError, RuntimeError, ValueError, TypeError, AttributeError, OSError) as exc:
+        raise CheckpointLoadError(f'cannot read the pickle {path} (truncated or not a pickle?): '
+                                  f'{type(exc).__name__}: {exc}') from None
 
 
 def read_checkpoint_meta(path: str) -> dict:

@@ -32,9 +32,14 @@ def write_tiny_config(path: Path,
     return path
 
 
-def run_tool(args, cwd=None, timeout=300):
-    """Run a repo tool in a fresh interpreter; returns the CompletedProcess (stdout+stderr)."""
-    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+def run_tool(args, cwd=None, timeout=300, extra_path=(), env=None):
+    """Run a repo tool in a fresh interpreter; returns the CompletedProcess (stdout+stderr).
+
+    ``extra_path`` is appended to ``PYTHONPATH`` (e.g. ``REPO / 'tests'`` for a config that
+    imports ``mmavs_testing``); ``env`` adds or replaces environment variables.
+    """
+    path = os.pathsep.join([str(REPO)] + [str(p) for p in extra_path])
+    env = dict(os.environ, PYTHONPATH=path, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', **(env or {}))
     return subprocess.run(
         [sys.executable] + [str(a) for a in args],
         cwd=cwd or REPO,

@@ -223,3 +223,47 @@ def test_clip_level_model_hears_the_whole_clip(tiny_checkpoint):
     assert not torch.allclose(frame_level[0].seg_logits.data, frame_level[1].seg_logits.data)
     assert frame_level[0].pred_similarity.item() != pytest.approx(
         frame_level[1].pred_similarity.item(), abs=1e-6)
+
+
+@pytest.mark.parametrize('shape', [(30, 200), (200, 30), (20, 300)])
+def test_frames_of_extreme_aspect_ratio_are_padded(tiny_model, shape):
+    """Resized to 112 px on the long side, the short side (5-17 px) is below the minimum: the
+    frame is padded and the prediction comes back at the frame's size."""
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 255, shape + (3, ), dtype=np.uint8)
+    result = inference_model(tiny_model, [frame], None)[0]
+    assert tuple(result.pred_sem_seg.data.shape) == (1, ) + shape
+    assert tuple(result.seg_logits.data.shape) == (1, ) + shape
+
+
+def test_padding_is_recorded_and_cropped():
+    from mmengine.structures import BaseDataElement
+
+    from mmavs.apis.inference import pad_to_min_size
+    sample = BaseDataElement(metainfo=dict(img_shape=(17, 112)))
+    packed = pad_to_min_size(dict(inputs=dict(img=torch.ones(3, 17, 112)), data_samples=sample), 32)
+    img = packed['inputs']['img']
+    assert tuple(img.shape) == (3, 32, 112)
+    assert img[:, :17].eq(1).all() and img[:, 17:].eq(0).all()
+    assert packed['data_samples'].padding_size == [0, 0, 0, 15]
+    assert packed['data_samples'].pad_shape == (32, 112)
+    big = dict(inputs=dict(img=torch.ones(3, 64, 64)), data_samples=BaseDataElement())
+    assert pad_to_min_size(big, 32)['inputs']['img'].shape == (3, 64, 64)
+    assert 'padding_size' not in pad_to_min_size(big, 32)['data_samples']
+
+
+def test_a_frame_too_thin_to_resize_is_named(tiny_model):
+    with pytest.raises(ValueError, match=r'cannot prepare thin\.png \(500 x 1 px\)'):
+        inference_model(
+            tiny_model, [np.zeros((1, 500, 3), np.uint8)], None, frame_names=['thin.png'])
+
+
+def test_padded_prediction_equals_the_frame_padded_by_hand(tiny_model):
+    """A 17 x 112 frame (kept by the 112 px resize) is padded to 32 rows of black: its
+    probabilities are the top 17 rows of those of the frame padded with black by hand."""
+    rng = np.random.default_rng(1)
+    frame = rng.integers(0, 255, (17, 112, 3), dtype=np.uint8)
+    by_hand = np.zeros((32, 112, 3), np.uint8)
+    by_hand[:17] = frame
+    padded, reference = inference_model(tiny_model, [frame, by_hand], None, batch_size=1)
+    torch.testing.assert_close(padded.seg_logits.data, reference.seg_logits.data[:, :17])

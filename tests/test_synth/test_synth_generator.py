@@ -4,6 +4,7 @@ import csv
 import filecmp
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -200,3 +201,62 @@ def test_category_sounds_differ_in_spectrum():
     values = sorted(centroids.values())
     assert len(set(np.round(values, -1))) == len(values)
     assert values[0] < 800 and values[-1] > 2500
+
+
+def _tiny_synth(**kwargs):
+    args = dict(
+        seed=2, s4_train=1, s4_val=1, s4_test=0, ms3_train=1, ms3_val=0, ms3_test=0, size=32)
+    args.update(kwargs)
+    return SynthAVSConfig(**args)
+
+
+def _files(root):
+    return sorted(str(p.relative_to(root)) for p in Path(root).rglob('*') if p.is_file())
+
+
+def test_overwrite_never_deletes_a_tree_without_the_marker(tmp_path):
+    """A real AVSBench copy (no SynthAVS manifest) survives --overwrite untouched."""
+    real = tmp_path / 'AVSBench'
+    for rel in ('Single-source/s4_meta_data.csv', 'Single-source/s4_data/audio_log_mel/x.pkl',
+                'Multi-sources/ms3_data/audio_wav/train/v.wav'):
+        (real / rel).parent.mkdir(parents=True, exist_ok=True)
+        (real / rel).write_bytes(b'user data')
+    before = _files(real)
+    with pytest.raises(FileExistsError, match='Nothing is deleted without the SynthAVS marker'):
+        generate_synth_avs(str(real), _tiny_synth(), overwrite=True, progress=False)
+    assert _files(real) == before
+
+
+def test_overwrite_refuses_a_synth_root_holding_a_foreign_file(tmp_path):
+    root = tmp_path / 'SynthAVS'
+    generate_synth_avs(str(root), _tiny_synth(), progress=False)
+    foreign = root / 'Single-source' / 's4_data' / 'my_notes.txt'
+    foreign.write_text('mine')
+    before = _files(root)
+    with pytest.raises(FileExistsError, match='1 file.* not written by the SynthAVS generator'):
+        generate_synth_avs(str(root), _tiny_synth(s4_train=2), overwrite=True, progress=False)
+    assert _files(root) == before
+
+
+def test_overwrite_replaces_its_own_files_and_derived_caches(tmp_path):
+    root = tmp_path / 'SynthAVS'
+    cfg = _tiny_synth()
+    generate_synth_avs(str(root), cfg, progress=False)
+    task = plan_videos(cfg)[0]
+    cache = S4Layout(str(root)).log_mel(task.split, task.category, task.name)
+    os.makedirs(os.path.dirname(cache), exist_ok=True)
+    open(cache, 'wb').write(b'cache')
+    (root / 'Single-source' / 'robust_manifest_s4_seed42.json').write_text('{}')
+    other = _tiny_synth(s4_train=2, seed=5)
+    assert generate_synth_avs(str(root), other, overwrite=True, progress=False)['written'] == 4
+    assert not os.path.exists(cache)
+    assert not (root / 'Single-source' / 'robust_manifest_s4_seed42.json').exists()
+    expected = {
+        os.path.relpath(p, root)
+        for t in plan_videos(other)
+        for p in video_files(str(root), t)
+    }
+    assert set(_files(root)) == expected | {
+        'synth_avs_manifest.json', 'Single-source/s4_meta_data.csv',
+        'Multi-sources/ms3_meta_data.csv'
+    }

@@ -179,3 +179,13 @@ def test_decoded_audio_track_is_used(tmp_path, capsys, monkeypatch, infer_tool, 
     heard = [float(r['similarity']) for r in read_scores(tmp_path / 'track')]
     muted = [float(r['similarity']) for r in read_scores(tmp_path / 'muted')]
     assert len(heard) == len(muted) == 4 and heard != muted
+
+
+def test_audio_ending_before_the_last_frame_warns(infer_tool):
+    wave = np.zeros(16000 * 2, np.float32)
+    with pytest.warns(UserWarning, match=r'lasts 2\.000 s, but the frames reach 4\.00 s'):
+        infer_tool.warn_audio_coverage(wave, 16000, [0.0, 2.0, 4.0], 'clip.wav')
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        infer_tool.warn_audio_coverage(np.zeros(16000 * 5, np.float32), 16000, [4.0], 'clip.wav')

@@ -40,8 +40,8 @@ from mmavs.apis import init_model
 from mmavs.evaluation import (DEFAULT_THRESHOLDS, GATE_STRATEGIES, bootstrap_gate_thresholds,
                               build_dataloader, choose_gate_threshold, collect_condition_results,
                               format_table, gated_report, sweep_gate_thresholds)
-from mmavs.utils.checkpoint import (add_unsafe_load_argument, apply_unsafe_load_argument,
-                                    load_checkpoint_file)
+from mmavs.utils.checkpoint import (CheckpointLoadError, add_unsafe_load_argument,
+                                    apply_unsafe_load_argument, load_checkpoint_file)
 from mmavs.utils.formatting import json_safe
 from mmavs.visualization import plot_gate_calibration
 
@@ -129,7 +129,10 @@ def write_checkpoint(src: str, dst: str, gate_thr: float, info: dict) -> None:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     apply_unsafe_load_argument(args)
-    model = init_model(args.config, args.checkpoint, args.device, cfg_options=args.cfg_options)
+    try:
+        model = init_model(args.config, args.checkpoint, args.device, cfg_options=args.cfg_options)
+    except (CheckpointLoadError, FileNotFoundError) as exc:  # the message names the file
+        raise SystemExit(f'error: {exc}') from None
     if getattr(model, 'similarity_head', None) is None:
         raise SystemExit(f'error: the model of {args.config} has no similarity head: there is '
                          'no score to gate by')

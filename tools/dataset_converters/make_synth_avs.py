@@ -38,7 +38,10 @@ def parse_args(argv=None):
         default=defaults.size,
         help=f'frame side in px (default {defaults.size})')
     parser.add_argument(
-        '--overwrite', action='store_true', help='replace a root generated with other arguments')
+        '--overwrite',
+        action='store_true',
+        help='replace a root this generator wrote with other arguments (only its own files: a '
+        'tree holding any other file, or without its manifest, is refused)')
     parser.add_argument(
         '--workers',
         type=int,

@@ -35,10 +35,13 @@ test_pipeline = [
 val_conditions = ('positive', 'silence', 'noise', 'offscreen')
 test_conditions = ('positive', 'silence', 'noise', 'offscreen', 'unseen')
 
+# Exact resume (docs/reliability.md): workers are seeded from torch's per-epoch worker seed, and
+# are not persistent (a persistent worker's random stream cannot be checkpointed).
 train_dataloader = dict(
     batch_size=8,
     num_workers=2,
-    persistent_workers=True,
+    persistent_workers=False,
+    worker_init_fn=dict(type='seed_worker_from_loader'),
     sampler=dict(type='RobustSampler', shuffle=True),
     dataset=dict(
         type='RobustTrainDataset',

@@ -8,6 +8,10 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
+    # random states in every checkpoint, restored on --resume (mmavs.engine.hooks.RNGStateHook)
+    rng_state=dict(type='RNGStateHook'),
+    # the content of the train/val files, before training (depth: `data_check` of the runtime)
+    data_check=dict(type='DataCheckHook'),
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=10, log_metric_by_epoch=True),
     param_scheduler=dict(type='ParamSchedulerHook'),

@@ -32,7 +32,7 @@ from mmcv.transforms import BaseTransform, LoadImageFromFile
 from mmseg.registry import TRANSFORMS
 from PIL import Image
 
-from ...audio import load_audio, load_log_mel_cache, waveform_to_examples
+from ...audio import DURATION_TOLERANCE, load_audio, load_log_mel_cache, waveform_to_examples
 from ...utils.cache import LRUCache, file_key
 from ...utils.constants import SAMPLE_RATE
 
@@ -102,6 +102,10 @@ class LoadAVSAudio(BaseTransform):
         with_clip (bool): Also set ``results['audio_clip']``, float32 ``[num_examples, 96, 64]``:
             every example of the clip, for models that hear the clip-level audio embedding
             (``AVSegmentor(audio_level='clip')``). Default False.
+        duration_tol (float, optional): A wav must last ``num_examples`` s (one second per
+            frame) within this many seconds, and hold every frame its header declares; else an
+            :class:`~mmavs.audio.AudioLengthError` names the file and both numbers. None checks
+            the header only. Default :data:`mmavs.audio.DURATION_TOLERANCE` (0.25 s).
     """
 
     def __init__(self,
@@ -109,9 +113,13 @@ class LoadAVSAudio(BaseTransform):
                  num_examples: int = 5,
                  cache_size: int = 64,
                  random_example: bool = False,
-                 with_clip: bool = False):
+                 with_clip: bool = False,
+                 duration_tol: Optional[float] = DURATION_TOLERANCE):
         if num_examples < 1:
             raise ValueError(f'num_examples must be >= 1, found {num_examples}')
+        if duration_tol is not None and duration_tol < 0:
+            raise ValueError(f'duration_tol must be >= 0 or None, found {duration_tol}')
+        self.duration_tol = duration_tol
         self.random_example = random_example
         self.with_clip = with_clip
         self.use_cache = use_cache
@@ -139,7 +147,11 @@ class LoadAVSAudio(BaseTransform):
         if source == 'pkl':
             examples = load_log_mel_cache(path, num_examples=self.num_examples)
         else:
-            waveform, sr = load_audio(path, target_sr=SAMPLE_RATE)
+            waveform, sr = load_audio(
+                path,
+                target_sr=SAMPLE_RATE,
+                expected_seconds=None if self.duration_tol is None else float(self.num_examples),
+                tolerance=self.duration_tol or 0.0)
             examples = waveform_to_examples(waveform, sr, num_examples=self.num_examples)
         self._clips.put(key, examples)
         return examples
@@ -167,7 +179,8 @@ class LoadAVSAudio(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(use_cache={self.use_cache}, '
                 f'num_examples={self.num_examples}, cache_size={self.cache_size}, '
-                f'random_example={self.random_example}, with_clip={self.with_clip})')
+                f'random_example={self.random_example}, with_clip={self.with_clip}, '
+                f'duration_tol={self.duration_tol})')
 
 
 @TRANSFORMS.register_module()

@@ -108,7 +108,9 @@ class AddNegativeAudio(BaseTransform):
 
     def _offscreen(self, spec: Dict, results: Dict) -> Tuple[np.ndarray, str]:
         path = self._require(spec, 'donor_audio_path', results)
-        waveform, _ = load_audio(path, target_sr=SAMPLE_RATE)
+        # a donor is a clip of the dataset: the same length check as its positive
+        waveform, _ = load_audio(
+            path, target_sr=SAMPLE_RATE, expected_seconds=self.num_samples / SAMPLE_RATE)
         return waveform, f"offscreen:{spec.get('donor_video_id', path)}"
 
     def _unseen(self, spec: Dict, results: Dict) -> Tuple[np.ndarray, str]:

@@ -18,8 +18,8 @@ import json
 import math
 import os
 import os.path as osp
-from collections import defaultdict
-from typing import Any, Dict, List, Optional, Sequence
+from collections import Counter, defaultdict
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 import torch
@@ -29,6 +29,7 @@ from mmengine.structures import BaseDataElement
 from mmseg.registry import METRICS
 
 from ...utils.formatting import json_safe
+from ...utils.gate import check_gate_thr
 from ..functional import STAT_KEYS, frame_statistics, gate_statistics
 from ..report import build_report, flatten_report, format_markdown, format_table
 
@@ -106,6 +107,10 @@ class RobustAVSMetric(BaseMetric):
     default_prefix = ''
     JSON_NAME = 'robust_metrics.json'
     MARKDOWN_NAME = 'robust_metrics.md'
+    #: Tables of the conditions a failed run finished (:meth:`evaluate_finished`).
+    PARTIAL_JSON_NAME = 'robust_metrics_partial.json'
+    PARTIAL_MARKDOWN_NAME = 'robust_metrics_partial.md'
+    _partial: Optional[dict] = None
 
     def __init__(self,
                  gate_thr: Optional[float] = 0.5,
@@ -117,9 +122,7 @@ class RobustAVSMetric(BaseMetric):
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
-        if gate_thr is not None and not 0 <= gate_thr <= 1:
-            raise ValueError(f'expected gate_thr in [0, 1] or None, found {gate_thr}')
-        self.gate_thr = gate_thr
+        self.gate_thr = check_gate_thr(gate_thr, 'RobustAVSMetric.gate_thr')
         self.beta2 = beta2
         self.num_thresholds = num_thresholds
         self.positive_condition = positive_condition
@@ -259,9 +262,56 @@ class RobustAVSMetric(BaseMetric):
         report['metrics'] = metrics
         return report
 
+    def evaluate_finished(self, expected: Mapping[str, int], error: str) -> Dict[str, float]:
+        """After a run failed: the tables of every condition whose frames were all processed.
+
+        Written to ``output_dir`` as :attr:`PARTIAL_JSON_NAME` / :attr:`PARTIAL_MARKDOWN_NAME`
+        with ``incomplete = {finished, unfinished, error}``; the results of this process only
+        (no collection over ranks).
+
+        Args:
+            expected (Mapping[str, int]): Condition -> frames it has (the test set's).
+            error (str): What stopped the run (recorded in the file).
+
+        Returns:
+            dict[str, float]: The metrics of the finished conditions (empty if none).
+        """
+        counts = Counter(r['condition'] for r in self.results)
+        finished = [c for c, n in expected.items() if n > 0 and counts.get(c, 0) == n]
+        self._partial = dict(
+            finished=finished, unfinished=[c for c in expected if c not in finished], error=error)
+        try:
+            rows = [r for r in self.results if r['condition'] in finished]
+            if rows:
+                return self.compute_metrics(rows)
+            self._publish(dict(gate_thr=None, metrics={}))
+            return {}
+        finally:
+            self._partial = None
+
     def _publish(self, report: dict) -> None:
         """Print the tables with MMEngine's logger and write them to ``output_dir``."""
+        json_name, md_name = self.JSON_NAME, self.MARKDOWN_NAME
+        if self._partial is not None:
+            report = dict(report, incomplete=self._partial)
+            json_name, md_name = self.PARTIAL_JSON_NAME, self.PARTIAL_MARKDOWN_NAME
+            print_log(
+                f"RobustAVSMetric: the run failed ({self._partial['error']}); tables of the "
+                f"finished conditions {self._partial['finished']} follow, not of "
+                f"{self._partial['unfinished']}",
+                logger='current',
+                level=30)
+            if 'no_gate' not in report:
+                return self._write(
+                    report, ['# Robust AVS evaluation (incomplete)', '', 'No condition finished.'],
+                    json_name, md_name)
         texts, markdown = [], ['# Robust AVS evaluation', '']
+        if self._partial is not None:
+            markdown = [
+                '# Robust AVS evaluation (incomplete)', '',
+                f"Finished: {', '.join(self._partial['finished'])}. Not finished: "
+                f"{', '.join(self._partial['unfinished'])} ({self._partial['error']}).", ''
+            ]
         blocks = [('no gate', report['no_gate'])]
         if 'gated' in report:
             blocks.append((f'gated (similarity >= {report["gate_thr"]:g})', report['gated']))
@@ -269,14 +319,16 @@ class RobustAVSMetric(BaseMetric):
             texts.append(format_table(block, title=f'Robust AVS metrics, {title}'))
             markdown.append(format_markdown(block, title=title.capitalize()))
         print_log('\n' + '\n'.join(texts), logger='current')
+        self._write(report, markdown, json_name, md_name)
+
+    def _write(self, report: dict, markdown: List[str], json_name: str, md_name: str) -> None:
         if self.output_dir is None:
             return
         os.makedirs(self.output_dir, exist_ok=True)
-        with open(osp.join(self.output_dir, self.JSON_NAME), 'w') as f:
+        with open(osp.join(self.output_dir, json_name), 'w') as f:
             json.dump(json_safe(report), f, indent=2)
-        with open(osp.join(self.output_dir, self.MARKDOWN_NAME), 'w') as f:
+        with open(osp.join(self.output_dir, md_name), 'w') as f:
             f.write('\n'.join(markdown))
         print_log(
-            f'RobustAVSMetric: tables written to {self.output_dir}/'
-            f'{{{self.JSON_NAME},{self.MARKDOWN_NAME}}}',
+            f'RobustAVSMetric: tables written to {self.output_dir}/{{{json_name},{md_name}}}',
             logger='current')

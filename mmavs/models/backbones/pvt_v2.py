@@ -29,7 +29,6 @@ choice). :class:`PVTv2` adds three things that class lacks for the published wei
 """
 import copy
 import os.path as osp
-import pickle
 from collections import OrderedDict
 from typing import Dict, Mapping, Optional, Sequence, Tuple, Union
 
@@ -39,6 +38,7 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import nn
 
+from ...utils.checkpoint import CheckpointLoadError, load_checkpoint_file
 from ..utils import check_state_dict_fits, unwrap_state_dict
 
 try:
@@ -134,7 +134,7 @@ def original_state_dict_shapes(arch: Union[str, Mapping],
 def read_checkpoint(path: str,
                     prefix: Optional[str] = None,
                     arch_name: Optional[str] = None) -> 'OrderedDict[str, torch.Tensor]':
-    """Read a state dict from a local file with ``torch.load(weights_only=True)``.
+    """Read a state dict from a local file, weights-only (``load_checkpoint_file``).
 
     A plain state dict (the original release) or a training checkpoint with the weights under
     ``'state_dict'`` / ``'model'``; a DDP ``'module.'`` prefix is removed, then only keys
@@ -154,11 +154,11 @@ def read_checkpoint(path: str,
             f'PVT-v2 checkpoint not found: {path} (resolved to {osp.abspath(path)}). Download '
             f'{name} from the PVT-v2 release {PVT_V2_RELEASE}{url} and put it there, or point '
             "the backbone's init_cfg.checkpoint at it.")
-    try:
-        loaded = torch.load(path, map_location='cpu', weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as err:
-        raise ValueError(f'cannot read PVT-v2 weights from {path} with weights_only=True (expected '
-                         f'a state dict of tensors): {err}') from err
+    try:  # weights-only unless the user opted in (mmavs.utils.checkpoint)
+        loaded = load_checkpoint_file(path)
+    except CheckpointLoadError as err:
+        raise ValueError(f'cannot read PVT-v2 weights from {path} (expected a state dict of '
+                         f'tensors): {err}') from err
     return unwrap_state_dict(loaded, path, prefix=prefix)
 
 
