@@ -1,4 +1,5 @@
 # Copyright (c) mmavs contributors. All rights reserved.
+from .av_seg_visualization_hook import AVSegVisualizationHook
 from .freeze_backbone_hook import FreezeBackboneHook
 from .negative_mask_warmup_hook import NegativeMaskWarmupHook, warmup_weight
 from .robust_vis_hook import RobustVisualizationHook
@@ -6,6 +7,6 @@ from .save_predictions_hook import SavePredictionsHook
 from .similarity_logger_hook import SimilarityLoggerHook
 
 __all__ = [
-    'FreezeBackboneHook', 'NegativeMaskWarmupHook', 'RobustVisualizationHook',
-    'SavePredictionsHook', 'SimilarityLoggerHook', 'warmup_weight'
+    'AVSegVisualizationHook', 'FreezeBackboneHook', 'NegativeMaskWarmupHook',
+    'RobustVisualizationHook', 'SavePredictionsHook', 'SimilarityLoggerHook', 'warmup_weight'
 ]
