@@ -165,7 +165,8 @@ def inference_model(model: torch.nn.Module,
                     audio: AudioLike = None,
                     sample_rate: Optional[int] = None,
                     frame_times: Optional[Sequence[float]] = None,
-                    batch_size: int = 8) -> List[SegDataSample]:
+                    batch_size: int = 8,
+                    keep_log_mel: bool = False) -> List[SegDataSample]:
     """Segment the sounding objects of frames given their audio.
 
     Args:
@@ -178,6 +179,9 @@ def inference_model(model: torch.nn.Module,
             ...`` (one frame per second).
         batch_size (int): Frames per forward pass (consecutive frames of one size are
             batched). Defaults to 8.
+        keep_log_mel (bool): Also return what each frame heard as the data field
+            ``audio_log_mel`` (``[96, 64]``, or ``[E, 96, 64]`` for a clip-level model), for
+            drawing. Defaults to False.
 
     Returns:
         list[SegDataSample]: One per frame (on the CPU), with ``seg_logits``, ``pred_sem_seg``
@@ -211,6 +215,8 @@ def inference_model(model: torch.nn.Module,
         for j, out in enumerate(outputs):
             i = first + j
             out.set_metainfo(dict(frame_time=times[i], audio_example=int(indices[i])))
+            if keep_log_mel:
+                out.audio_log_mel = clips[i] if clips is not None else examples[i]
             results.append(out.cpu())
 
     # Consecutive frames of one (resized) size are batched: the data preprocessor stacks them.
