@@ -140,7 +140,7 @@ def load_sound(args) -> Tuple[Optional[np.ndarray], Optional[int], str]:
         'audio.wav`), or --no-audio to process the frames with silence')
 
 
-def write_outputs(args, inferencer, frames, names, results) -> List[np.ndarray]:
+def write_outputs(args, inferencer, frames, names, results, audio_desc: str) -> List[np.ndarray]:
     """Masks and overlays as PNG; returns the RGB overlays."""
     from PIL import Image
     mask_dir, overlay_dir = osp.join(args.out_dir, 'masks'), osp.join(args.out_dir, 'overlays')
@@ -151,7 +151,8 @@ def write_outputs(args, inferencer, frames, names, results) -> List[np.ndarray]:
         mask = result.pred_sem_seg.data[0].numpy().astype(np.uint8)
         Image.fromarray(mask * 255).save(osp.join(mask_dir, f'{name}.png'))
         title = f'{name}  t={result.metainfo["frame_time"]:.2f} s'
-        overlay = inferencer.visualize(frame, result, grid=args.grid, title=title)
+        overlay = inferencer.visualize(
+            frame, result, grid=args.grid, title=title, audio_label=audio_desc)
         Image.fromarray(overlay).save(osp.join(overlay_dir, f'{name}.png'))
         overlays.append(overlay)
     return overlays
@@ -242,7 +243,7 @@ def main(argv=None) -> List[dict]:
         print(f'error: {exc}', file=sys.stderr)
         raise SystemExit(2) from exc
     os.makedirs(args.out_dir, exist_ok=True)
-    overlays = write_outputs(args, inferencer, frames, names, results)
+    overlays = write_outputs(args, inferencer, frames, names, results, audio_desc)
     anim = write_animation(args, overlays)
     rows = score_rows(names, results)
     write_scores(osp.join(args.out_dir, 'scores.csv'), rows)

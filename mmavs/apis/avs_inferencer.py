@@ -125,14 +125,30 @@ class AVSInferencer:
             raise ValueError('expected at least one frame, found none')
         return frames, names
 
-    def visualize(self, frame: np.ndarray, sample, grid: bool = False, title=None) -> np.ndarray:
-        """The RGB overlay (or ``frame | mask | log-mel`` grid) of one result."""
+    def visualize(self,
+                  frame: np.ndarray,
+                  sample,
+                  grid: bool = False,
+                  title: Optional[str] = None,
+                  audio_label: str = 'input audio') -> np.ndarray:
+        """The RGB overlay (or ``frame | mask | log-mel`` grid) of one result.
+
+        Args:
+            frame (np.ndarray): The BGR frame ``[H, W, 3]`` the result belongs to.
+            sample (SegDataSample): Its result.
+            grid (bool): ``frame | mask | log-mel`` panels (needs ``audio_log_mel``).
+            title (str, optional): First header line.
+            audio_label (str): What the frame heard, shown as its audio condition.
+
+        Returns:
+            np.ndarray: RGB uint8 picture.
+        """
         sim = sample.get('pred_similarity')
         info = dict(
             similarity=None if sim is None else float(sim),
             gate_thr=self.gate_thr,
             gated=sample.metainfo.get('gated'),
-            condition=sample.metainfo.get('condition', 'user audio'),
+            condition=audio_label,
             title=title)
         mask = sample.pred_sem_seg.data[0].numpy()
         if grid:
@@ -151,6 +167,7 @@ class AVSInferencer:
                  img_out_dir: str = 'vis',
                  pred_out_dir: str = 'pred',
                  grid: bool = False,
+                 audio_label: str = 'input audio',
                  return_vis: Optional[bool] = None,
                  return_datasamples: bool = False) -> dict:
         """Segment ``inputs`` hearing ``audio``.
@@ -169,6 +186,7 @@ class AVSInferencer:
             img_out_dir (str): Overlay sub-folder. Defaults to ``'vis'``.
             pred_out_dir (str): Mask sub-folder. Defaults to ``'pred'``.
             grid (bool): Draw ``frame | mask | log-mel`` panels. Defaults to False.
+            audio_label (str): What the frames hear, for the overlays' headers.
             return_vis (bool, optional): Return the overlays; default: when drawn (``show`` or
                 ``out_dir``).
             return_datasamples (bool): ``predictions`` as ``SegDataSample`` instead of masks.
@@ -193,8 +211,9 @@ class AVSInferencer:
             for r in results
         ]
         draw = show or bool(out_dir) or bool(return_vis)
-        vis = [self.visualize(f, r, grid, n) for f, r, n in zip(frames, results, names)] \
-            if draw else []
+        vis = [
+            self.visualize(f, r, grid, n, audio_label) for f, r, n in zip(frames, results, names)
+        ] if draw else []
         if out_dir:
             self._write(out_dir, img_out_dir, pred_out_dir, names, masks, vis)
         if show:

@@ -7,7 +7,8 @@ on the frame the predicted mask as a translucent fill with a solid contour, and 
 ground-truth outline when given. :func:`render_grid` puts the overlay, the bare mask and the
 log-mel example the frame heard side by side (``frame | mask | log-mel``), under one header.
 :func:`log_mel_image` and :func:`waveform_image` draw the audio for these panels and for
-``tools/analysis_tools/browse_dataset.py``.
+``tools/analysis_tools/browse_dataset.py``; :func:`similarity_strip` draws the similarity over
+time under each frame of ``demo/video_demo.py``.
 
 Every function takes and returns RGB ``uint8`` arrays ``[H, W, 3]``. Small frames (SynthAVS:
 64-224 px) are enlarged to at least ``min_width`` pixels first, so that the header text and the
@@ -328,3 +329,61 @@ def render_grid(image: np.ndarray,
         info.get('title'), info.get('condition'), info.get('is_sounding'), mask,
         info.get('similarity'), info.get('gate_thr'), info.get('gated'))
     return np.concatenate([header(body.shape[1], lines), body], axis=0)
+
+
+def similarity_strip(times: Sequence[float],
+                     similarity: Sequence[float],
+                     current: int,
+                     width: int,
+                     height: int = 96,
+                     gate_thr: Optional[float] = None,
+                     duration: Optional[float] = None) -> np.ndarray:
+    """The similarity over time, the gate threshold and a cursor at frame ``current``.
+
+    Args:
+        times (sequence of float): Frame times in seconds.
+        similarity (sequence of float): Similarity probability of each frame (NaN: none).
+        current (int): Index of the frame the cursor marks; the curve up to it is bright, the
+            rest faint.
+        width (int): Strip width in pixels.
+        height (int): Strip height in pixels. Defaults to 96.
+        gate_thr (float, optional): Threshold drawn as a dashed line.
+        duration (float, optional): Time axis length; default the last time (at least 1 s).
+
+    Returns:
+        np.ndarray: RGB uint8 ``[height, width, 3]``.
+    """
+    out = np.empty((height, width, 3), np.uint8)
+    out[:] = HEADER_BG
+    top, bottom, left = 16, height - 6, 4
+    span = max(float(duration or (max(times) if len(times) else 1.0)), 1e-6)
+
+    def point(t, s):
+        x = left + (width - 2 * left) * min(max(t / span, 0.0), 1.0)
+        y = bottom - (bottom - top) * min(max(s, 0.0), 1.0)
+        return int(round(x)), int(round(y))
+
+    for level in (0.0, 1.0):
+        cv2.line(out, point(0, level), point(span, level), (70, 70, 70), 1)
+    if gate_thr is not None:
+        x0, y = point(0, gate_thr)
+        x1 = point(span, gate_thr)[0]
+        for x in range(x0, x1, 10):
+            cv2.line(out, (x, y), (min(x + 5, x1), y), GATED_COLOR, 1)
+    pts = [point(t, s) for t, s in zip(times, similarity) if s == s]
+    if len(pts) > 1:
+        cut = sum(1 for t, s in zip(times[:current + 1], similarity[:current + 1]) if s == s)
+        cv2.polylines(out, [np.asarray(pts, np.int32)], False, (110, 110, 110), 1, cv2.LINE_AA)
+        if cut > 1:
+            cv2.polylines(out, [np.asarray(pts[:cut], np.int32)], False, (255, 210, 80), 2,
+                          cv2.LINE_AA)
+    if 0 <= current < len(times):
+        x = point(times[current], 0)[0]
+        cv2.line(out, (x, top - 2), (x, bottom), HEADER_FG, 1)
+    label = 'similarity'
+    if 0 <= current < len(similarity) and similarity[current] == similarity[current]:
+        label += f' {similarity[current]:.2f} at {times[current]:.1f} s'
+    if gate_thr is not None:
+        label += f' | gate {gate_thr:.2f} (- -)'
+    cv2.putText(out, label, (6, 12), _FONT, 0.38, HEADER_FG, 1, cv2.LINE_AA)
+    return out
