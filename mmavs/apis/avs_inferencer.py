@@ -15,9 +15,9 @@
 ``inputs=dict(img, audio)``), it reads ``cfg.test_pipeline`` (mmavs configs keep the pipeline in
 the robust dataset wrapper) and its visualiser draws class palettes, not a similarity decision.
 This class keeps its arguments and returns, and runs :func:`~mmavs.apis.inference_model`.
-A model name is looked up in ``model-index.yml`` (the installed ``mmavs/.mim`` copy, else the
-repository's); nothing is downloaded: ``weights`` is a local file (or None for a random
-initialisation).
+A model name is looked up in ``model-index.yml`` (the repository's in a source checkout, else
+the installed ``mmavs/.mim`` copy); nothing is downloaded: ``weights`` is a local file (or None
+for a random initialisation).
 """
 import os
 import os.path as osp
@@ -36,9 +36,11 @@ InputsLike = Union[str, Path, np.ndarray, Sequence[Union[str, Path, np.ndarray]]
 
 
 def _index_roots() -> List[Path]:
-    """Folders that may hold ``model-index.yml``: ``mmavs/.mim`` then the repository root."""
+    """Folders that may hold ``model-index.yml``: the repository root of a source checkout, then
+    ``mmavs/.mim`` of an installed package (a checkout's ``.mim`` may hold a stale copy from a
+    wheel build)."""
     package = Path(__file__).resolve().parents[1]
-    return [package / '.mim', package.parent]
+    return [package.parent, package / '.mim']
 
 
 def list_models() -> Dict[str, str]:
