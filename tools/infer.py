@@ -16,9 +16,11 @@ Audio: ``--audio`` (any file ``mmavs.audio.load_audio`` reads), else the video's
 ``--no-audio`` or ``--frames`` without ``--audio`` are processed as digital silence, with a note.
 Frame ``i`` (time ``t_i``) hears the 0.96 s log-mel example of second ``floor(t_i)``.
 
-Writes into ``--out-dir``: ``masks/<name>.png`` (0/255), ``overlays/<name>.png`` (prediction in
-red), ``overlay.gif`` (or ``overlay.mp4`` with ``--anim mp4``) and ``scores.csv``; prints the
-per-frame similarity table.
+Writes into ``--out-dir``: ``masks/<name>.png`` (0/255), ``overlays/<name>.png`` (the mask as a
+red fill with its contour, under a header with the similarity probability, the gate threshold
+and decision; ``--grid``: the mask and the log-mel the frame heard beside it),
+``overlay.gif`` (or ``overlay.mp4`` with ``--anim mp4``) and ``scores.csv``; prints the
+per-frame similarity table. The model runs through :class:`mmavs.apis.AVSInferencer`.
 """
 import argparse
 import csv
@@ -31,7 +33,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 import mmavs  # noqa: F401  (environment fixes + registration; before mmengine builds anything)
-from mmavs.apis import inference_model, init_model
+from mmavs.apis import AVSInferencer
 from mmavs.audio import AudioLoadError, is_silent, load_audio
 from mmavs.utils.checkpoint import (CheckpointLoadError, add_unsafe_load_argument,
                                     apply_unsafe_load_argument)
@@ -39,7 +41,6 @@ from mmavs.utils.constants import EXAMPLE_SECONDS
 from mmavs.utils.image import read_frame
 from mmavs.utils.video import (list_frame_files, probe_audio_track, pyav_available,
                                read_video_audio, read_video_frames)
-from mmavs.visualization import overlay_mask
 
 
 def parse_args(argv=None):
@@ -77,6 +78,10 @@ def parse_args(argv=None):
         choices=['gif', 'mp4', 'none'],
         default='gif',
         help='animation of the overlays (default gif)')
+    parser.add_argument(
+        '--grid',
+        action='store_true',
+        help='overlays as frame | mask | log-mel panels (default: the frame with its mask)')
     parser.add_argument('--batch-size', type=int, default=8, help='frames per forward pass')
     parser.add_argument('--device', default='cpu', help='cpu, cuda, cuda:0, ...')
     add_unsafe_load_argument(parser)
@@ -158,7 +163,7 @@ def warn_audio_coverage(wave: Optional[np.ndarray], sr: Optional[int], times: Li
                       'silence')
 
 
-def write_outputs(args, frames, names, results) -> List[np.ndarray]:
+def write_outputs(args, inferencer, frames, names, results, audio_desc: str) -> List[np.ndarray]:
     """Masks and overlays as PNG; returns the RGB overlays."""
     from PIL import Image
     mask_dir, overlay_dir = osp.join(args.out_dir, 'masks'), osp.join(args.out_dir, 'overlays')
@@ -168,7 +173,9 @@ def write_outputs(args, frames, names, results) -> List[np.ndarray]:
     for frame, name, result in zip(frames, names, results):
         mask = result.pred_sem_seg.data[0].numpy().astype(np.uint8)
         Image.fromarray(mask * 255).save(osp.join(mask_dir, f'{name}.png'))
-        overlay = overlay_mask(frame[..., ::-1], mask)
+        title = f'{name}  t={result.metainfo["frame_time"]:.2f} s'
+        overlay = inferencer.visualize(
+            frame, result, grid=args.grid, title=title, audio_label=audio_desc)
         Image.fromarray(overlay).save(osp.join(overlay_dir, f'{name}.png'))
         overlays.append(overlay)
     return overlays
@@ -246,27 +253,28 @@ def main(argv=None) -> List[dict]:
     try:
         frames, times, names = load_frames(args)
         wave, sr, audio_desc = load_sound(args)
-        model = init_model(args.config, args.checkpoint, args.device, args.gate_thr)
+        inferencer = AVSInferencer(args.config, args.checkpoint, args.device, args.gate_thr)
         warn_audio_coverage(wave, sr, times, audio_desc)
-        results = inference_model(
-            model,
+        results = inferencer(
             frames,
             wave,
             sample_rate=sr,
             frame_times=times,
             batch_size=args.batch_size,
-            frame_names=frame_paths(args, names))
+            frame_names=frame_paths(args, names),
+            grid=args.grid,
+            return_datasamples=True)['predictions']
     except (FileNotFoundError, ValueError, AudioLoadError, CheckpointLoadError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         raise SystemExit(2) from exc
     os.makedirs(args.out_dir, exist_ok=True)
-    overlays = write_outputs(args, frames, names, results)
+    overlays = write_outputs(args, inferencer, frames, names, results, audio_desc)
     anim = write_animation(args, overlays)
     rows = score_rows(names, results)
     write_scores(osp.join(args.out_dir, 'scores.csv'), rows)
-    gate = 'off' if model.gate_thr is None else f'similarity >= {model.gate_thr:g}'
+    gate = 'off' if inferencer.gate_thr is None else f'similarity >= {inferencer.gate_thr:g}'
     print(f'\naudio: {audio_desc}; gating: {gate}')
-    print(format_scores(rows, model.gate_thr))
+    print(format_scores(rows, inferencer.gate_thr))
     print(f'\nwrote {len(rows)} masks and overlays to {args.out_dir}' +
           (f', animation {anim}' if anim else ''))
     return rows

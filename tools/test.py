@@ -52,9 +52,9 @@ def parse_args(argv=None):
     parser.add_argument('--show', action='store_true', help='show predictions in a window')
     parser.add_argument(
         '--show-dir',
-        help='directory for overlays, per-condition bar charts and '
-        'similarity histograms (relative to the work dir\'s timestamped log dir '
-        'unless absolute)')
+        help='directory for per-sample overlays (vis_data/vis_image/<condition>/), '
+        'overlay grids, per-condition bar charts and similarity histograms '
+        '(relative to the work dir unless absolute)')
     parser.add_argument('--wait-time', type=float, default=2, help='interval of --show (s)')
     parser.add_argument(
         '--gate-thr',
@@ -116,7 +116,7 @@ def build_config(args) -> Config:
     if args.show or args.show_dir:
         hooks = cfg.default_hooks
         hooks.visualization = ConfigDict(
-            hooks.get('visualization', dict(type='SegVisualizationHook')))
+            hooks.get('visualization', dict(type='AVSegVisualizationHook')))
         hooks.visualization.draw = True
         hooks.visualization.show = args.show
         hooks.visualization.wait_time = args.wait_time

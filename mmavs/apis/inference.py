@@ -204,7 +204,8 @@ def inference_model(model: torch.nn.Module,
                     sample_rate: Optional[int] = None,
                     frame_times: Optional[Sequence[float]] = None,
                     batch_size: int = 8,
-                    frame_names: Optional[Sequence[str]] = None) -> List[SegDataSample]:
+                    frame_names: Optional[Sequence[str]] = None,
+                    keep_log_mel: bool = False) -> List[SegDataSample]:
     """Segment the sounding objects of frames given their audio.
 
     Args:
@@ -219,6 +220,9 @@ def inference_model(model: torch.nn.Module,
             batched). Defaults to 8.
         frame_names (sequence of str, optional): Names of the frames in error messages
             (default: the path of a frame given as a path, else ``frame <i>``).
+        keep_log_mel (bool): Also return what each frame heard as the data field
+            ``audio_log_mel`` (``[96, 64]``, or ``[E, 96, 64]`` for a clip-level model), for
+            drawing. Defaults to False.
 
     Returns:
         list[SegDataSample]: One per frame (on the CPU), with ``seg_logits``, ``pred_sem_seg``
@@ -257,6 +261,8 @@ def inference_model(model: torch.nn.Module,
         for j, out in enumerate(outputs):
             i = first + j
             out.set_metainfo(dict(frame_time=times[i], audio_example=int(indices[i])))
+            if keep_log_mel:
+                out.audio_log_mel = clips[i] if clips is not None else examples[i]
             results.append(out.cpu())
 
     # Consecutive frames of one (resized) size are batched: the data preprocessor stacks them.

@@ -189,3 +189,20 @@ def test_audio_ending_before_the_last_frame_warns(infer_tool):
     with warnings.catch_warnings():
         warnings.simplefilter('error')
         infer_tool.warn_audio_coverage(np.zeros(16000 * 5, np.float32), 16000, [4.0], 'clip.wav')
+
+
+def test_overlays_carry_the_decision_and_grid_adds_panels(tmp_path, infer_tool, checkpoints, clip):
+    frames, wav = clip
+    args = [str(CONFIG), str(checkpoints[1]), '--frames', str(frames), '--audio', str(wav)]
+    infer_tool.main(args + ['--out-dir', str(tmp_path / 'plain'), '--anim', 'none'])
+    infer_tool.main(args + ['--out-dir', str(tmp_path / 'grid'), '--anim', 'none', '--grid'])
+    name = sorted(p.name for p in frames.glob('*.png'))[0]
+    plain = np.asarray(Image.open(tmp_path / 'plain' / 'overlays' / name))
+    grid = np.asarray(Image.open(tmp_path / 'grid' / 'overlays' / name))
+    frame_h = 320  # 64 px frames are enlarged to 320 px wide
+    assert plain.shape[1] == frame_h and plain.shape[0] > frame_h  # a header above the frame
+    # gated by the checkpoint's threshold 1: the header's decision is drawn in the gated colour
+    from mmavs.visualization.overlays import GATED_COLOR
+    header = plain[:plain.shape[0] - frame_h].astype(int)
+    assert (np.abs(header - np.asarray(GATED_COLOR)).max(axis=2) < 30).any()
+    assert grid.shape[1] > 2 * 256  # frame | mask | log-mel

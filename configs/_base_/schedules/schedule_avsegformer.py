@@ -25,5 +25,5 @@ default_hooks = dict(
         save_best='val/positive/mIoU',
         rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook', draw=False))
+    visualization=dict(type='AVSegVisualizationHook', draw=False))
 custom_hooks = [dict(type='FreezeBackboneHook', freeze_epochs=5)]
