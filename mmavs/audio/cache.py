@@ -18,7 +18,6 @@ Pickles can run code when loaded, so caches are read by a restricted unpickler t
 tensors and numpy arrays only (:func:`mmavs.utils.checkpoint.load_pickle_file`; the opt-in
 ``MMAVS_UNSAFE_LOAD=1`` lifts it for a trusted file).
 """
-import pickle
 from os import PathLike
 from pathlib import Path
 from typing import Optional, Union
