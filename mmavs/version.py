@@ -1,7 +1,7 @@
 # Copyright (c) mmavs contributors. All rights reserved.
 """Version of mmavs."""
 
-__version__ = '0.1.0'
+__version__ = '0.2.0'
 
 
 def parse_version_info(version_str: str) -> tuple:
