@@ -2,7 +2,7 @@
 """Category -> coarse group tables of AVSBench S4 and of SynthAVS.
 
 The coarse groups drive the off-screen negative of AVSBench-Robust: a video's off-screen audio is
-borrowed from a video of another group (``docs/data.md``, MISSION.md §3). The S4 keys are the
+borrowed from a video of another group (``docs/data.md``). The S4 keys are the
 category folder names of the official release (``s4_data/visual_frames/<split>/<category>/``);
 the SynthAVS keys are the categories written by :mod:`mmavs.synth`. The two key sets are disjoint,
 so :func:`get_coarse_group` can look a category up without being told which dataset it came from.

@@ -14,8 +14,7 @@ reduction gives the table of ``tools/test.py``. Memory is one map, a batch of hi
 metric's ~2 KB per frame.
 
 Ground truth: the positive condition reads the split's masks as
-:func:`mmavs.datasets.transforms.loading.read_binary_mask` does (what ``LoadAVSMask`` reads,
-:func:`read_gt_mask`); every
+:func:`mmavs.datasets.transforms.loading.read_binary_mask` does (what ``LoadAVSMask`` reads); every
 negative frame's ground truth is empty, of the mask's size. A missing frame is an error, or, with
 ``allow_missing``, a failure of the model: its prediction is the complement of the ground truth
 (IoU 0 and F 0 for a positive frame with foreground; the whole frame, FPR 1 and a false alarm,
@@ -188,27 +187,6 @@ def _lanes(shape: Tuple[int, int]) -> np.ndarray:
     """uint8 ``[H, W]``: the column index modulo :data:`LANES`."""
     row = (np.arange(shape[1]) % LANES).astype(np.uint8)
     return np.ascontiguousarray(np.broadcast_to(row, shape))
-
-
-def read_gt_mask(path: str) -> np.ndarray:
-    """A ground-truth mask as uint8 ``[H, W]`` {0, 1}: the result of
-    :func:`mmavs.datasets.transforms.loading.read_binary_mask` (what ``LoadAVSMask`` reads),
-    decoded with OpenCV for the usual 8-bit grey or black-and-white masks (faster), by that
-    function for anything else and for every error message."""
-    image = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if image is None or image.dtype != np.uint8:
-        return read_binary_mask(path)
-    if image.ndim == 3:
-        colour = image[..., :3]
-        if not ((colour[..., 0] == colour[..., 1]).all() and
-                (colour[..., 0] == colour[..., 2]).all()):
-            return read_binary_mask(path)  # raises, naming the file
-        image = np.ascontiguousarray(colour[..., 0])
-    counts = cv2.calcHist([image, _lanes(image.shape)], [0, 1], None, [256, LANES],
-                          [0, 256, 0, LANES]).sum(1)
-    if counts[0] + counts[255] != image.size:
-        return read_binary_mask(path)  # raises, naming the file and the values
-    return (image == 255).view(np.uint8)
 
 
 @functools.lru_cache(maxsize=4)
@@ -392,7 +370,7 @@ def score_prediction_folders(frames: Sequence[FrameRef],
         max_code_seen = 0
         paths = iter_frame_paths(folder, frames, layout)
         for f, path in _progress(zip(frames, paths), len(frames), condition, progress):
-            gt = read_gt_mask(f.gt_path) if condition == POSITIVE_CONDITION else None
+            gt = read_binary_mask(f.gt_path) if condition == POSITIVE_CONDITION else None
             if gt is not None:
                 shapes[f.gt_path] = gt.shape
             elif f.gt_path not in shapes:

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from ..audio.writing import atomic_write_bytes
+from ..utils.image import grey_channel
 from .functional import encode_probabilities
 
 #: Subsets whose prediction folders have a category level.
@@ -86,13 +87,11 @@ def read_prediction(path: str,
         if not osp.isfile(path):
             raise FileNotFoundError(f'prediction not found: {path}')
         raise ValueError(f'cannot decode the prediction {path} (not a PNG image)')
-    if image.ndim == 3:
-        colour = image[..., :3]
-        if not ((colour[..., 0] == colour[..., 1]).all() and
-                (colour[..., 0] == colour[..., 2]).all()):
-            raise ValueError(f'expected a greyscale prediction (one channel, or equal colour '
-                             f'channels), found a colour image in {path}')
-        image = np.ascontiguousarray(colour[..., 0])
+    grey = grey_channel(image)
+    if grey is None:
+        raise ValueError(f'expected a greyscale prediction (one channel, or equal colour '
+                         f'channels), found a colour image in {path}')
+    image = grey
     max_code = MAX_CODES.get(image.dtype)
     if max_code is None:
         raise ValueError(f'expected an 8- or 16-bit prediction PNG, found {image.dtype} '

@@ -1,7 +1,7 @@
 # Copyright (c) mmavs contributors. All rights reserved.
 """Scene composition of SynthAVS clips: which objects, where, how they move, which ones sound.
 
-The visual bias of AVSBench is built in on purpose (MISSION.md §7):
+The visual bias of AVSBench is built in on purpose (``docs/data.md``, "Scenes and the visual bias"):
 
 * **S4-like** (one sounding object): the sounding object is the salient one (a close-up: radius
   0.42-0.52 of the frame, near the centre, covering about 43 % of the frame like the large

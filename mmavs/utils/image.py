@@ -1,6 +1,7 @@
 # Copyright (c) mmavs contributors. All rights reserved.
 """Reading a frame image (shared by the data transforms and the inference tools)."""
 import os.path as osp
+from typing import Optional
 
 import numpy as np
 
@@ -19,3 +20,22 @@ def read_frame(path: str) -> np.ndarray:
     if img is None:
         raise ValueError(f'cannot decode the image {path} (unreadable or not an image)')
     return img
+
+
+def grey_channel(image: np.ndarray) -> Optional[np.ndarray]:
+    """The one channel of a grey image, or None for a colour one.
+
+    Args:
+        image (np.ndarray): ``[H, W]`` or ``[H, W, C]`` (an alpha channel is ignored).
+
+    Returns:
+        np.ndarray | None: ``[H, W]``: the image itself, or the first channel of an image whose
+        colour channels are equal (e.g. a black-and-white palette PNG decoded to colour); None
+        when they differ.
+    """
+    if image.ndim == 2:
+        return image
+    colour = image[..., :3]
+    if not (colour == colour[..., :1]).all():
+        return None
+    return np.ascontiguousarray(colour[..., 0])

@@ -166,22 +166,3 @@ def test_zero_one_masks_are_noticed_and_read_with_threshold_zero(tiny_root, fram
     assert '--threshold 0' in ' '.join(result['notes'])
     fixed = _evaluate(tiny_root, dict(positive=folder), threshold=0.0)
     assert fixed['no_gate']['conditions']['positive']['mIoU'] == 1.0
-
-
-def test_ground_truth_reader_reads_what_load_avs_mask_reads(tmp_path):
-    from PIL import Image
-
-    from mmavs.evaluation.prediction_eval import read_gt_mask
-    mask = (np.random.default_rng(0).random((20, 30)) > 0.6).astype(np.uint8)
-    grey = tmp_path / 'grey.png'
-    Image.fromarray(mask * 255).save(grey)
-    Image.fromarray(mask * 255).convert('P').save(tmp_path / 'palette.png')
-    Image.fromarray(mask.astype(bool)).save(tmp_path / 'onebit.png')
-    Image.fromarray(np.stack([mask * 255] * 3, -1)).save(tmp_path / 'rgb.png')
-    for name in ('grey', 'palette', 'onebit', 'rgb'):
-        path = str(tmp_path / f'{name}.png')
-        assert np.array_equal(read_gt_mask(path), read_binary_mask(path)), name
-        assert np.array_equal(read_gt_mask(path), mask), name
-    Image.fromarray(mask * 128).save(tmp_path / 'bad.png')
-    with pytest.raises(ValueError, match='expected mask values 0/255, found 128'):
-        read_gt_mask(str(tmp_path / 'bad.png'))

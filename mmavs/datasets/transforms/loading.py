@@ -26,6 +26,7 @@ time, so a rewritten file is read again.
 import os.path as osp
 from typing import Optional
 
+import cv2
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform, LoadImageFromFile
@@ -35,6 +36,7 @@ from PIL import Image
 from ...audio import DURATION_TOLERANCE, load_audio, load_log_mel_cache, waveform_to_examples
 from ...utils.cache import LRUCache, file_key
 from ...utils.constants import SAMPLE_RATE
+from ...utils.image import grey_channel
 
 
 def read_binary_mask(path: str, threshold: Optional[int] = None) -> np.ndarray:
@@ -55,29 +57,28 @@ def read_binary_mask(path: str, threshold: Optional[int] = None) -> np.ndarray:
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'mask not found: {path}')
-    with Image.open(path) as im:
-        if im.mode == '1':
-            return np.asarray(im, dtype=np.uint8)
-        if im.mode == 'P':
-            im = im.convert('RGB')
-        arr = np.asarray(im)
-    if arr.ndim == 3:
-        colour = arr[..., :3]
-        if not (colour == colour[..., :1]).all():
-            raise ValueError(f'expected a grey binary mask (0/255), found differing RGB channels '
-                             f'in {path}')
-        arr = colour[..., 0]
+    arr = cv2.imread(path, cv2.IMREAD_UNCHANGED)  # 8-bit grey / colour PNGs: OpenCV is fastest
+    if arr is None or arr.dtype != np.uint8:
+        with Image.open(path) as im:  # 1-bit, 16-bit, and the errors of undecodable files
+            if im.mode == '1':
+                return np.asarray(im, dtype=np.uint8)
+            if im.mode == 'P':
+                im = im.convert('RGB')
+            arr = np.asarray(im)
+    grey = grey_channel(arr)
+    if grey is None:
+        raise ValueError(f'expected a grey binary mask (0/255), found differing RGB channels '
+                         f'in {path}')
+    arr = grey
     if threshold is not None:
         return (arr >= threshold).astype(np.uint8)
-    if arr.dtype == np.uint8:  # the values present, by counting (several times np.unique's speed)
-        values = np.flatnonzero(np.bincount(arr.ravel(), minlength=256))
-    else:
-        values = np.unique(arr)
+    foreground = arr == 255
+    if np.count_nonzero(foreground) + np.count_nonzero(arr == 0) == arr.size:
+        return foreground.view(np.uint8)
+    values = np.unique(arr)
     bad = values[(values != 0) & (values != 255)]
-    if bad.size:
-        shown = ', '.join(str(int(v)) for v in bad[:8]) + (' ...' if bad.size > 8 else '')
-        raise ValueError(f'expected mask values 0/255, found {shown} in {path}')
-    return (arr == 255).astype(np.uint8)
+    shown = ', '.join(str(int(v)) for v in bad[:8]) + (' ...' if bad.size > 8 else '')
+    raise ValueError(f'expected mask values 0/255, found {shown} in {path}')
 
 
 @TRANSFORMS.register_module()

@@ -90,7 +90,9 @@ def test_read_binary_mask_formats(tmp_path):
     Image.fromarray(mask).save(tmp_path / 'l.png')
     Image.fromarray(mask).convert('1').save(tmp_path / 'one_bit.png')
     Image.fromarray(np.stack([mask] * 3, -1)).save(tmp_path / 'rgb.png')
-    for name in ('l.png', 'one_bit.png', 'rgb.png'):
+    Image.fromarray(mask).convert('P').save(tmp_path / 'palette.png')
+    Image.fromarray(mask.astype(np.uint16)).save(tmp_path / 'sixteen_bit.png')
+    for name in ('l.png', 'one_bit.png', 'rgb.png', 'palette.png', 'sixteen_bit.png'):
         np.testing.assert_array_equal(read_binary_mask(str(tmp_path / name)), mask // 255)
     soft = mask.copy()
     soft[0, 0] = 200
